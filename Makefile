@@ -1,0 +1,62 @@
+# goal-signals — build, run and test. GNU make.
+#
+#   make run       install missing Debian packages, build, run the whole stack locally (Ctrl-C stops it)
+#   make test      install missing Debian packages, build, unit + integration tests, compose check, smoke test
+#   make build     debug build            make release   release build
+#   make smoke     end-to-end smoke test of the debug build
+#   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
+#   make clean     remove build products and local run state
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# Swift comes with the machine under /opt/swift; use it when it is not on PATH already.
+ifeq ($(shell command -v swift 2>/dev/null),)
+  ifneq ($(wildcard /opt/swift/usr/bin/swift),)
+    export PATH := /opt/swift/usr/bin:$(PATH)
+  endif
+endif
+
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?=
+SWIFT_TEST_FLAGS ?=
+DOCKER_COMPOSE ?= docker-compose
+
+# The folder of the debug binaries, asked of SwiftPM when a recipe runs.
+BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
+
+.PHONY: help deps build release test run smoke compose-check clean
+
+help:
+	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+
+# Every step must pass; the first failure stops the run with a non-zero status.
+test: deps
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
+	REDIS_SERVER="$$(command -v redis-server)" GOAL_SIGNALS_BIN="$(BIN_DIR)" \
+		$(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS)
+	$(DOCKER_COMPOSE) -f docker-compose.yml config -q
+	scripts/smoke.sh "$(BIN_DIR)"
+
+run: build
+	scripts/run-stack.sh "$(BIN_DIR)"
+
+smoke: build
+	scripts/smoke.sh "$(BIN_DIR)"
+
+compose-check: deps
+	$(DOCKER_COMPOSE) -f docker-compose.yml config -q
+
+clean:
+	rm -rf .build .run

@@ -1,0 +1,140 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "goal-signals",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "karaoke", targets: ["karaoke"]),
+        .executable(name: "goals", targets: ["goals"]),
+        .executable(name: "sessions", targets: ["sessions"]),
+        .executable(name: "escrow", targets: ["escrow"]),
+        .executable(name: "tracking", targets: ["tracking"]),
+        .executable(name: "goalctl", targets: ["goalctl"]),
+        .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "SignalBus", targets: ["SignalBus"]),
+        .library(name: "GoalDomain", targets: ["GoalDomain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: C
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SignalBus",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "GoalDomain",
+            dependencies: [
+                "Redis",
+                "SignalBus",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "PusherWebhook",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Redis",
+                "SignalBus",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Redis",
+                "SignalBus",
+                "GoalDomain",
+                "PusherWebhook",
+                "ServiceRuntime",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+
+        // MARK: Executables
+        .executableTarget(name: "gateway", dependencies: ["Gateway", "ServiceRuntime"]),
+        .executableTarget(name: "karaoke", dependencies: ["GoalDomain", "ServiceRuntime"]),
+        .executableTarget(name: "goals", dependencies: ["GoalDomain", "ServiceRuntime"]),
+        .executableTarget(name: "sessions", dependencies: ["GoalDomain", "ServiceRuntime"]),
+        .executableTarget(name: "escrow", dependencies: ["GoalDomain", "ServiceRuntime"]),
+        .executableTarget(name: "tracking", dependencies: ["GoalDomain", "ServiceRuntime"]),
+        .executableTarget(
+            name: "goalctl",
+            dependencies: [
+                "Redis",
+                "SignalBus",
+                "GoalDomain",
+                "PusherWebhook",
+                "ServiceRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "RedisTestSupport",
+            dependencies: ["Redis"],
+            path: "Tests/RedisTestSupport"
+        ),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
+        .testTarget(name: "SignalBusTests", dependencies: ["SignalBus", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Redis", "RedisTestSupport", "PusherWebhook"]
+        ),
+    ]
+)
+
+// Package-wide Swift settings, set once: Swift 6 mode comes with the tools version.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

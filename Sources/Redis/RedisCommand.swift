@@ -1,0 +1,68 @@
+/// A value that can be sent as one argument of a Redis command.
+public protocol RedisArgument {
+    /// Appends the argument's bytes to a command buffer.
+    func appendRedisBytes(to buffer: inout [UInt8])
+}
+
+extension String: RedisArgument {
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Substring: RedisArgument {
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+}
+
+extension Int: RedisArgument {
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+}
+
+extension Array: RedisArgument where Element == UInt8 {
+    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+}
+
+/// One Redis command as binary-safe arguments, stored contiguously.
+public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
+    /// All argument bytes, one after another.
+    private(set) var storage: [UInt8] = []
+    /// The length of each argument in `storage`.
+    private(set) var lengths: [Int] = []
+    /// The script an `EVALSHA` runs, so the connection can fall back to `EVAL`.
+    var script: RedisScript?
+
+    /// Creates a command from its name and arguments, e.g. `RedisCommand("HSET", key, "field", 1)`.
+    public init(_ name: String, _ arguments: any RedisArgument...) {
+        self.init(name, arguments: arguments)
+    }
+
+    /// Creates a command from its name and an array of arguments.
+    public init(_ name: String, arguments: [any RedisArgument]) {
+        append(name)
+        for argument in arguments { append(argument) }
+    }
+
+    /// Appends one argument.
+    public mutating func append(_ argument: some RedisArgument) {
+        let before = storage.count
+        argument.appendRedisBytes(to: &storage)
+        lengths.append(storage.count - before)
+    }
+
+    /// Appends one argument given as an existential.
+    public mutating func append(_ argument: any RedisArgument) {
+        let before = storage.count
+        argument.appendRedisBytes(to: &storage)
+        lengths.append(storage.count - before)
+    }
+
+    /// The number of arguments, the command name included.
+    public var argumentCount: Int { lengths.count }
+
+    /// The command's name, upper-cased.
+    public var name: String {
+        guard let first = lengths.first else { return "" }
+        return String(decoding: storage[0..<first], as: UTF8.self).uppercased()
+    }
+
+    /// The command name and its argument count; never the values, which may be secrets.
+    public var description: String { "\(name) (\(argumentCount - 1) arguments)" }
+}

@@ -1,0 +1,95 @@
+/// Where and how to connect to Redis.
+public struct RedisConfiguration: Sendable, Hashable {
+    /// Host name or IP address.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+    /// ACL user name; `nil` authenticates as the default user.
+    public var username: String?
+    /// Password; `nil` skips `AUTH`.
+    public var password: String?
+    /// Database number selected after connecting.
+    public var database: Int
+    /// How long to wait for the TCP connection.
+    public var connectTimeout: Duration
+    /// How long to wait for a reply before the connection is declared broken.
+    public var commandTimeout: Duration
+
+    /// Creates a configuration; defaults match a local redis-server.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(5)
+    ) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+    }
+
+    /// Parses `redis://[user:password@]host:port[/db]`.
+    ///
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` naming what is wrong.
+    public init(url: String) throws(RedisError) {
+        func invalid(_ why: String) -> RedisError {
+            RedisError(code: .invalidURL, message: "invalid REDIS_URL '\(url)': \(why); expected redis://[user:password@]host:port[/db]")
+        }
+        guard url.hasPrefix("redis://") else { throw invalid("the scheme must be redis://") }
+        var rest = Substring(url.dropFirst("redis://".count))
+        self.init()
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = credentials.firstIndex(of: ":") {
+                let user = credentials[..<colon]
+                username = user.isEmpty ? nil : Self.percentDecoded(user)
+                password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
+            } else {
+                password = Self.percentDecoded(credentials)
+            }
+        }
+        var hostPort = rest
+        if let slash = rest.firstIndex(of: "/") {
+            hostPort = rest[..<slash]
+            let db = rest[rest.index(after: slash)...]
+            if !db.isEmpty {
+                guard let number = Int(db), number >= 0 else { throw invalid("the database must be a number ≥ 0") }
+                database = number
+            }
+        }
+        if let colon = hostPort.lastIndex(of: ":") {
+            let portText = hostPort[hostPort.index(after: colon)...]
+            guard let number = Int(portText), (1...65535).contains(number) else {
+                throw invalid("the port must be a number from 1 to 65535")
+            }
+            port = number
+            hostPort = hostPort[..<colon]
+        }
+        guard !hostPort.isEmpty else { throw invalid("the host is missing") }
+        host = String(hostPort)
+    }
+
+    /// `host:port`, as used in error messages and logs (never the password).
+    public var address: String { "\(host):\(port)" }
+
+    private static func percentDecoded(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+               let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,284 @@
+import CHiredis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking connection to Redis through hiredis.
+///
+/// Every call blocks the calling thread until the server answers, so a `RedisConnection` is only ever used
+/// from a thread of its own: ``RedisClient`` owns one and runs it on a dedicated ``ThreadExecutor``, and the
+/// signal bus gives each consumer its own client. It is not `Sendable` and must have exactly one owner.
+///
+/// A hiredis context cannot be reused after an error, so any connection failure discards it; the next
+/// command connects again, waiting with exponential backoff while the server stays unreachable.
+public final class RedisConnection {
+    /// Where this connection goes.
+    public let configuration: RedisConfiguration
+    private var context: UnsafeMutablePointer<redisContext>?
+    private var reconnectDelay: Duration = .zero
+    private var nextAttempt: ContinuousClock.Instant?
+    private var currentTimeout: Duration
+
+    private static let initialBackoff: Duration = .milliseconds(20)
+    private static let maximumBackoff: Duration = .seconds(2)
+
+    /// Creates a connection; it connects on first use.
+    public init(configuration: RedisConfiguration) {
+        self.configuration = configuration
+        self.currentTimeout = configuration.commandTimeout
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    /// Whether a hiredis context is currently open.
+    public var isConnected: Bool { context != nil }
+
+    /// Sends one command and waits for its reply.
+    ///
+    /// - Parameter timeout: overrides the command timeout for this call (for blocking commands such as `XREADGROUP BLOCK`).
+    /// - Returns: the reply; an error reply is returned as ``RedisValue/error(_:)``, not thrown.
+    /// - Throws: ``RedisError`` when the connection fails; the connection is then discarded.
+    public func send(_ command: RedisCommand, timeout: Duration? = nil) throws(RedisError) -> RedisValue {
+        try send([command], timeout: timeout)[0]
+    }
+
+    /// Sends commands in one pipeline and returns their replies in order.
+    ///
+    /// `EVALSHA` replies of `NOSCRIPT` are retried as `EVAL` with the script's source, after the rest of the
+    /// pipeline (a script that was not cached did not run, so only its position in the pipeline changes).
+    public func send(_ commands: [RedisCommand], timeout: Duration? = nil) throws(RedisError) -> [RedisValue] {
+        guard !commands.isEmpty else { return [] }
+        var replies = try roundTrip(commands, timeout: timeout)
+        for index in replies.indices {
+            if let message = replies[index].errorMessage, message.hasPrefix("NOSCRIPT"),
+               let fallback = commands[index].evalFallback {
+                replies[index] = try roundTrip([fallback], timeout: timeout)[0]
+            }
+        }
+        return replies
+    }
+
+    /// Closes the connection; the next command opens a new one.
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    // MARK: - Round trips
+
+    private func roundTrip(_ commands: [RedisCommand], timeout: Duration?) throws(RedisError) -> [RedisValue] {
+        try roundTrip(commands, on: liveContext(), timeout: timeout)
+    }
+
+    /// Writes the commands and reads one reply each. On failure the context is freed (see ``fail``).
+    private func roundTrip(
+        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?
+    ) throws(RedisError) -> [RedisValue] {
+        try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
+        for command in commands {
+            let status = command.withArgv { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw fail(context, during: command) }
+        }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for command in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+                throw fail(context, during: command, timeout: timeout)
+            }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            replies.append(RedisValue(copying: reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    /// Returns an open context, connecting (with backoff after failures) when there is none or the server
+    /// has closed the idle one (for example because it restarted).
+    private func liveContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        if let context {
+            if Self.peerHasClosed(context) { close() } else { return context }
+        }
+        if let nextAttempt {
+            let wait = nextAttempt - .now
+            if wait > .zero { Self.sleep(wait) }
+        }
+        do {
+            let context = try connect()
+            self.context = context
+            reconnectDelay = .zero
+            nextAttempt = nil
+            return context
+        } catch {
+            reconnectDelay = reconnectDelay == .zero ? Self.initialBackoff : min(reconnectDelay * 2, Self.maximumBackoff)
+            nextAttempt = .now + reconnectDelay
+            throw error
+        }
+    }
+
+    private func connect() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
+        guard let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), configuration.connectTimeout.timeval) else {
+            throw RedisError(code: .connect, message: "cannot allocate a connection to \(configuration.address)")
+        }
+        if context.pointee.err != 0 {
+            let reason = Self.errorText(context)
+            redisFree(context)
+            let refused = reason.lowercased().contains("refused")
+            let what = refused ? "connection refused to \(configuration.address)" : "cannot connect to \(configuration.address): \(reason)"
+            throw RedisError(code: .connect, message: what)
+        }
+        currentTimeout = .zero
+        try handshake(context)
+        return context
+    }
+
+    /// Authenticates and selects the database. Frees the context when it throws.
+    private func handshake(_ context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        var commands: [RedisCommand] = []
+        if let password = configuration.password {
+            if let username = configuration.username {
+                commands.append(RedisCommand("AUTH", username, password))
+            } else {
+                commands.append(RedisCommand("AUTH", password))
+            }
+        }
+        if configuration.database != 0 {
+            commands.append(RedisCommand("SELECT", configuration.database))
+        }
+        guard !commands.isEmpty else { return }
+        let replies = try roundTrip(commands, on: context, timeout: nil)
+        for (command, reply) in zip(commands, replies) {
+            if let message = reply.errorMessage {
+                redisFree(context)
+                throw RedisError(code: .connect, message: "\(command.name) at \(configuration.address) failed: \(message)")
+            }
+        }
+    }
+
+    private func applyTimeout(_ timeout: Duration, on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        guard timeout != currentTimeout else { return }
+        guard redisSetTimeout(context, timeout.timeval) == REDIS_OK else {
+            throw fail(context, during: nil)
+        }
+        currentTimeout = timeout
+    }
+
+    /// Turns the context's error into a ``RedisError`` and discards the context.
+    private func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?, timeout: Duration? = nil) -> RedisError {
+        let code = context.pointee.err
+        let savedErrno = errno
+        let reason = Self.errorText(context)
+        let what = command.map { " during \($0.name)" } ?? ""
+        if self.context == context { self.context = nil }
+        redisFree(context)
+        currentTimeout = .zero
+        if code == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK) {
+            let limit = timeout ?? configuration.commandTimeout
+            return RedisError(code: .timeout, message: "timeout after \(limit.milliseconds) ms waiting for \(configuration.address)\(what)")
+        }
+        if code == REDIS_ERR_EOF {
+            return RedisError(code: .closed, message: "\(configuration.address) closed the connection\(what)")
+        }
+        if code == REDIS_ERR_PROTOCOL {
+            return RedisError(code: .protocolError, message: "protocol error from \(configuration.address)\(what): \(reason)")
+        }
+        return RedisError(code: .io, message: "I/O error with \(configuration.address)\(what): \(reason)")
+    }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { buffer in
+            let bytes = buffer.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    /// Whether the server has closed an idle connection: its socket reads as end-of-file (or has bytes nobody
+    /// asked for). Costs one `poll` with a zero timeout.
+    private static func peerHasClosed(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 0)
+        return ready != 0
+    }
+
+    private static func sleep(_ duration: Duration) {
+        var request = duration.timespec
+        var remaining = Glibc.timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+extension RedisCommand {
+    /// Calls `body` with hiredis's argv representation of this command.
+    func withArgv<Result>(_ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result) -> Result {
+        storage.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: lengths.count)
+            defer { argv.deallocate() }
+            var offset = 0
+            for (index, length) in lengths.enumerated() {
+                argv[index] = (base + offset).assumingMemoryBound(to: CChar.self)
+                offset += length
+            }
+            return lengths.withUnsafeBufferPointer { lengthBuffer in
+                body(Int32(lengths.count), argv, lengthBuffer.baseAddress!)
+            }
+        }
+    }
+}
+
+extension RedisValue {
+    /// Copies a hiredis reply (and its elements) into Swift values. The caller frees the reply.
+    init(copying reply: UnsafeMutablePointer<redisReply>) {
+        let value = reply.pointee
+        switch value.type {
+        case REDIS_REPLY_STRING:
+            self = .bulk(Self.bytes(value.str, value.len))
+        case REDIS_REPLY_STATUS:
+            self = .status(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            self = .error(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            self = .integer(Int(value.integer))
+        case REDIS_REPLY_ARRAY:
+            var elements: [RedisValue] = []
+            elements.reserveCapacity(value.elements)
+            for index in 0..<value.elements {
+                if let element = value.element[index] {
+                    elements.append(RedisValue(copying: element))
+                } else {
+                    elements.append(.null)
+                }
+            }
+            self = .array(elements)
+        default:
+            self = .null
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+}
+
+extension Duration {
+    var timeval: timeval {
+        let (seconds, attoseconds) = components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    var timespec: timespec {
+        let (seconds, attoseconds) = components
+        return Glibc.timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+    }
+
+    /// Whole milliseconds.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
