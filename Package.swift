@@ -46,6 +46,7 @@ let package = Package(
             name: "SignalBus",
             dependencies: [
                 "Redis",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

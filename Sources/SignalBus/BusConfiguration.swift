@@ -1,0 +1,26 @@
+/// How a receiver group consumes and publishes; every value has a default fit for production.
+public struct BusConfiguration: Sendable, Hashable {
+    /// Most messages read per `XREADGROUP`.
+    public var batchSize: Int = 64
+    /// How long one `XREADGROUP` blocks waiting for messages; also bounds how long a stop waits for the read.
+    public var block: Duration = .seconds(2)
+    /// How long a message stays pending with a consumer before another consumer of the group claims it.
+    public var claimIdle: Duration = .seconds(30)
+    /// Deliveries after which a message that keeps failing moves to `dead:<stream>`.
+    public var maxDeliveries: Int = 5
+    /// Approximate cap on each stream's length (`XADD MAXLEN ~`).
+    public var streamMaxLength: Int = 1_000_000
+    /// How long a handled message's id is remembered to recognise duplicates, in seconds.
+    public var dedupSeconds: Int = 86_400
+    /// How long a chain's trace is kept, in seconds.
+    public var traceSeconds: Int = 86_400
+    /// How long a stop waits for the message in hand before giving up.
+    public var shutdownTimeout: Duration = .seconds(10)
+    /// How often a consumer looks for messages to claim and measures lag.
+    public var recoveryInterval: Duration = .seconds(1)
+    /// How many times a message is handled again after another replica changed what it read.
+    public var conflictRetries: Int = 32
+
+    /// Creates the defaults.
+    public init() {}
+}

@@ -1,0 +1,188 @@
+import Redis
+
+/// The one atomic step that finishes a message in a group: check it was not handled before, check the
+/// state it read is unchanged, apply its writes, publish its emissions (stream + pub/sub), record its trace,
+/// remember its id and acknowledge it.
+enum CommitScript {
+    /// The pseudo-field whose read means "whether the hash exists".
+    static let existenceField = "\u{0}exists"
+
+    /// The outcome of a commit.
+    enum Result: Equatable {
+        case committed
+        case duplicate
+        case conflict(key: String, field: String)
+    }
+
+    static let script = RedisScript(#"""
+        local i = 1
+        local function take() local v = ARGV[i]; i = i + 1; return v end
+        local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end
+        local done, stream = KEYS[1], KEYS[2]
+        local group, entry, ttl, maxlen = take(), take(), take(), take()
+        if redis.call('EXISTS', done) == 1 then
+          redis.call('XACK', stream, group, entry)
+          return {'duplicate'}
+        end
+        for _ = 1, tonumber(take()) do
+          local key, field, present, expected = takeKey(), take(), take(), take()
+          if field == '\0exists' then
+            if (redis.call('EXISTS', key) == 1) ~= (present == '1') then return {'conflict', key, 'exists'} end
+          else
+            local actual = redis.call('HGET', key, field)
+            if present == '1' then
+              if actual ~= expected then return {'conflict', key, field} end
+            elseif actual then
+              return {'conflict', key, field}
+            end
+          end
+        end
+        for _ = 1, tonumber(take()) do
+          local op, key = take(), takeKey()
+          if op == 'HSET' then redis.call('HSET', key, take(), take())
+          elseif op == 'HDEL' then redis.call('HDEL', key, take())
+          elseif op == 'HINCRBY' then redis.call('HINCRBY', key, take(), take())
+          elseif op == 'HMAX' or op == 'HMIN' then
+            local field, raw = take(), take()
+            local value, current = tonumber(raw), tonumber(redis.call('HGET', key, field))
+            if current == nil or (op == 'HMAX' and value > current) or (op == 'HMIN' and value < current) then
+              redis.call('HSET', key, field, raw)
+            end
+          elseif op == 'DEL' then redis.call('DEL', key)
+          elseif op == 'SADD' then redis.call('SADD', key, take())
+          elseif op == 'SREM' then redis.call('SREM', key, take())
+          elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
+          elseif op == 'ZREM' then redis.call('ZREM', key, take())
+          elseif op == 'XADD' then
+            local args = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}
+            for _ = 1, tonumber(take()) * 2 do args[#args + 1] = take() end
+            redis.call(unpack(args))
+          else
+            return redis.error_reply('unknown write ' .. tostring(op))
+          end
+        end
+        for _ = 1, tonumber(take()) do
+          local key = takeKey()
+          local args, message = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}, {}
+          for _ = 1, tonumber(take()) do
+            local field, value = take(), take()
+            args[#args + 1] = field
+            args[#args + 1] = value
+            message[field] = value
+          end
+          redis.call(unpack(args))
+          redis.call('PUBLISH', key, cjson.encode(message))
+        end
+        local traceKey, traceTTL = takeKey(), take()
+        local records = tonumber(take())
+        if records > 0 then
+          local args = {'RPUSH', traceKey}
+          for _ = 1, records do args[#args + 1] = take() end
+          redis.call(unpack(args))
+          redis.call('EXPIRE', traceKey, traceTTL)
+        end
+        if take() == '1' then
+          local indexKey, score, member = takeKey(), take(), take()
+          redis.call('ZADD', indexKey, 'NX', score, member)
+          redis.call('EXPIRE', indexKey, traceTTL)
+        end
+        if take() == '1' then
+          redis.call('HDEL', takeKey(), take())
+        end
+        redis.call('SET', done, '1', 'EX', ttl)
+        redis.call('XACK', stream, group, entry)
+        return {'ok'}
+        """#)
+
+    /// Builds the `EVALSHA` for one message's commit.
+    static func command(
+        context: ReceiverContext,
+        configuration: BusConfiguration,
+        envelopes: [[String]],
+        traceRecords: [String],
+        traceIndexKey: String?,
+        clearError: (key: String, field: String)?
+    ) -> RedisCommand {
+        let message = context.message
+        var keys = KeyTable()
+        _ = keys.index(of: doneKey(group: context.group, id: message.id))
+        _ = keys.index(of: message.topic.key)
+        var arguments: [String] = [context.group, message.entryID, String(configuration.dedupSeconds), String(configuration.streamMaxLength)]
+
+        let reads = context.readSet
+        arguments.append(String(reads.count))
+        for read in reads {
+            arguments += [keys.index(of: read.key), read.field, read.value == nil ? "0" : "1", read.value ?? ""]
+        }
+
+        arguments.append(String(context.writes.count))
+        for (_, write) in context.writes {
+            arguments += encode(write, keys: &keys)
+        }
+
+        arguments.append(String(envelopes.count))
+        for (entry, fields) in zip(context.emissions, envelopes) {
+            arguments += [keys.index(of: entry.emission.topic.key), String(fields.count / 2)]
+            arguments += fields
+        }
+
+        arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(traceRecords.count)]
+        arguments += traceRecords
+        if let traceIndexKey {
+            arguments += ["1", keys.index(of: traceIndexKey), String(message.atMs), message.trace]
+        } else {
+            arguments.append("0")
+        }
+        if let clearError {
+            arguments += ["1", keys.index(of: clearError.key), clearError.field]
+        } else {
+            arguments.append("0")
+        }
+        return script.evalSHA(keys: keys.keys, arguments: arguments)
+    }
+
+    /// Reads the script's reply.
+    static func result(_ reply: RedisValue) throws(RedisError) -> Result {
+        let parts = try reply.checked().array?.compactMap(\.string) ?? []
+        switch parts.first {
+        case "ok": return .committed
+        case "duplicate": return .duplicate
+        case "conflict" where parts.count == 3: return .conflict(key: parts[1], field: parts[2])
+        default: throw RedisError(code: .protocolError, message: "unexpected commit reply \(reply)")
+        }
+    }
+
+    /// The key remembering that `group` handled the message with envelope id `id`.
+    static func doneKey(group: String, id: String) -> String { "done:\(group):\(id)" }
+
+    private static func encode(_ write: Write, keys: inout KeyTable) -> [String] {
+        let key = keys.index(of: write.key)
+        switch write {
+        case .hashSet(_, let field, let value): return ["HSET", key, field, value]
+        case .hashDelete(_, let field): return ["HDEL", key, field]
+        case .hashIncrement(_, let field, let amount): return ["HINCRBY", key, field, String(amount)]
+        case .hashMax(_, let field, let value): return ["HMAX", key, field, String(value)]
+        case .hashMin(_, let field, let value): return ["HMIN", key, field, String(value)]
+        case .delete: return ["DEL", key]
+        case .setAdd(_, let member): return ["SADD", key, member]
+        case .setRemove(_, let member): return ["SREM", key, member]
+        case .sortedSetAdd(_, let score, let member): return ["ZADD", key, String(score), member]
+        case .sortedSetRemove(_, let member): return ["ZREM", key, member]
+        case .streamAppend(_, let fields): return ["XADD", key, String(fields.count / 2)] + fields
+        }
+    }
+}
+
+/// The keys a script touches, passed as `KEYS` (as Redis Cluster requires) and referred to by index.
+struct KeyTable {
+    private(set) var keys: [String] = []
+    private var indices: [String: Int] = [:]
+
+    /// The 1-based index of `key` in `KEYS`, as text, adding it when new.
+    mutating func index(of key: String) -> String {
+        if let index = indices[key] { return String(index) }
+        keys.append(key)
+        indices[key] = keys.count
+        return String(keys.count)
+    }
+}

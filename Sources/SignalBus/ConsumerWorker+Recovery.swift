@@ -1,0 +1,91 @@
+import Logging
+import Redis
+
+extension ConsumerWorker {
+    /// Claims messages pending longer than the claim idle time (their consumer died or failed on them),
+    /// handles them again, moves those delivered too often to `dead:<stream>`, and reports lag.
+    func recover() async throws {
+        let idle = Int(configuration.claimIdle.milliseconds)
+        for topic in topics {
+            let pending = try await client.execute(
+                "XPENDING", topic.key, group.name, "IDLE", idle, "-", "+", configuration.batchSize
+            )
+            var claim: [String] = []
+            for entry in pending.array ?? [] {
+                guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let deliveries = fields[3].int else { continue }
+                if deliveries >= configuration.maxDeliveries {
+                    try await deadLetter(topic: topic, entryID: id, deliveries: deliveries, error: "failed \(deliveries) times")
+                } else {
+                    claim.append(id)
+                }
+            }
+            if !claim.isEmpty {
+                var command = RedisCommand("XCLAIM", topic.key, group.name, consumerName, idle)
+                for id in claim { command.append(id) }
+                let claimed = try await client.execute(command)
+                let counts = Dictionary(uniqueKeysWithValues: (pending.array ?? []).compactMap { entry -> (String, Int)? in
+                    guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let count = fields[3].int else { return nil }
+                    return (id, count + 1)
+                })
+                for entry in claimed.array ?? [] {
+                    guard let message = try await decode(entry, topic: topic) else { continue }
+                    logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(topic.key)])
+                    await handle(message, deliveries: counts[message.entryID] ?? 2)
+                }
+            }
+            try await reportBacklog(topic)
+        }
+    }
+
+    /// Moves a message to `dead:<stream>` with its error and delivery count, and acknowledges it.
+    func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) async throws {
+        try await client.run(
+            Self.deadLetterScript,
+            keys: [topic.key, topic.deadLetterKey, errorsKey],
+            arguments: [group.name, entryID, deliveries, error, configuration.streamMaxLength]
+        )
+        metrics.message("dead_lettered", topic: topic)
+        logger.error("message moved to dead letters", metadata: [
+            "stream": .string(topic.key), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(topic.deadLetterKey),
+        ])
+    }
+
+    private func reportBacklog(_ topic: Topic) async throws {
+        let groups = try await client.execute("XINFO", "GROUPS", topic.key)
+        for info in groups.array ?? [] {
+            let fields = Self.pairs(info)
+            guard fields["name"]?.string == group.name else { continue }
+            metrics.backlog(stream: topic.key, lag: fields["lag"]?.int ?? 0, pending: fields["pending"]?.int ?? 0)
+        }
+    }
+
+    static func pairs(_ value: RedisValue) -> [String: RedisValue] {
+        var result: [String: RedisValue] = [:]
+        let elements = value.array ?? []
+        var index = 0
+        while index + 1 < elements.count {
+            if let name = elements[index].string { result[name] = elements[index + 1] }
+            index += 2
+        }
+        return result
+    }
+
+    static let deadLetterScript = RedisScript(#"""
+        local stream, dead, errors = KEYS[1], KEYS[2], KEYS[3]
+        local group, entry, deliveries, fallback, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+        local field = stream .. ' ' .. entry
+        local reason = redis.call('HGET', errors, field) or fallback
+        local found = redis.call('XRANGE', stream, entry, entry)
+        if #found > 0 then
+          local args = {'XADD', dead, 'MAXLEN', '~', maxlen, '*'}
+          for _, value in ipairs(found[1][2]) do args[#args + 1] = value end
+          for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
+            args[#args + 1] = value
+          end
+          redis.call(unpack(args))
+        end
+        redis.call('HDEL', errors, field)
+        redis.call('XACK', stream, group, entry)
+        return #found
+        """#)
+}

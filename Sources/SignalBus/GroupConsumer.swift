@@ -1,0 +1,48 @@
+import Logging
+import Redis
+import ServiceLifecycle
+
+/// One replica of a receiver group: a uniquely named consumer in the group's consumer group on each of
+/// its streams, run as a `Service`.
+///
+/// It reads all the group's streams with one blocking `XREADGROUP`, handles each message by running the
+/// group's receivers and committing their effects atomically (``CommitScript``), claims messages left
+/// pending by dead replicas, moves messages that keep failing to `dead:<stream>`, and on graceful shutdown
+/// finishes the batch in hand and returns.
+///
+/// Redis is used through one ``RedisClient`` of its own, whose dedicated thread carries the blocking reads.
+public struct GroupConsumer: Service {
+    /// The group this consumer belongs to.
+    public let group: ReceiverGroup
+    /// Where Redis is.
+    public let redis: RedisConfiguration
+    /// Batch, claim and dead-letter settings.
+    public let configuration: BusConfiguration
+    /// This consumer's name inside the group; unique per replica.
+    public let consumerName: String
+    private let logger: Logger
+
+    /// Creates a consumer; nothing happens until ``run()``.
+    public init(group: ReceiverGroup, redis: RedisConfiguration, configuration: BusConfiguration = BusConfiguration(), consumerName: String? = nil, logger: Logger) {
+        self.group = group
+        self.redis = redis
+        self.configuration = configuration
+        self.consumerName = consumerName ?? ConsumerName.unique(group: group.name)
+        var logger = logger
+        logger[metadataKey: "group"] = .string(group.name)
+        logger[metadataKey: "consumer"] = .string(self.consumerName)
+        self.logger = logger
+    }
+
+    /// Consumes until graceful shutdown; then finishes the messages in hand and returns.
+    public func run() async throws {
+        let worker = ConsumerWorker(
+            group: group,
+            client: RedisClient(configuration: redis, name: "\(group.name)-consumer"),
+            configuration: configuration,
+            consumerName: consumerName,
+            logger: logger
+        )
+        try await worker.run()
+    }
+}

@@ -1,0 +1,46 @@
+/// A message published from outside a receiver (the gateway, the expiry sweep, an operator), with its
+/// envelope given explicitly.
+public struct OutgoingMessage: Sendable, Hashable {
+    /// Where it goes.
+    public var topic: Topic
+    /// The envelope id.
+    public var id: String
+    /// The event time, Unix milliseconds.
+    public var atMs: Int64
+    /// The causing message's id; empty at the root of a chain.
+    public var cause: String
+    /// The root event's id; a root message's trace is its own id.
+    public var trace: String
+    /// Payload fields in order.
+    public var payload: [(String, String)]
+    /// A key that, while it exists, marks this message as already published (for recognising retries);
+    /// `nil` publishes unconditionally.
+    public var dedupKey: String?
+
+    /// Creates a root message (its own trace, no cause).
+    public init(topic: Topic, id: String, atMs: Int64, payload: [(String, String)], dedupKey: String? = nil, cause: String = "", trace: String? = nil) {
+        self.topic = topic
+        self.id = id
+        self.atMs = atMs
+        self.cause = cause
+        self.trace = trace ?? id
+        self.payload = payload
+        self.dedupKey = dedupKey
+    }
+
+    /// The stream fields: envelope then payload.
+    var fields: [String] {
+        var fields = ["id", id, "signal", topic.name, "at_ms", String(atMs), "cause", cause, "trace", trace]
+        for (field, value) in payload { fields += [field, value] }
+        return fields
+    }
+
+    public static func == (lhs: OutgoingMessage, rhs: OutgoingMessage) -> Bool {
+        lhs.fields == rhs.fields && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(fields)
+        hasher.combine(dedupKey)
+    }
+}

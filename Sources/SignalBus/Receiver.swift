@@ -1,0 +1,32 @@
+/// A receiver, declared: its name, the topics it listens to, a guard that returns early with a reason, and
+/// an effect.
+///
+/// The guard runs first; a non-`nil` reason means the receiver returns for this message, as the seed's
+/// "**returned**" does, and the trace records why. Otherwise the effect runs and asks for writes and
+/// emissions through the context.
+public struct Receiver: Sendable {
+    /// Decides whether the receiver acts; returns the reason it does not.
+    public typealias Guard = @Sendable (ReceiverContext) async throws -> String?
+    /// Asks for the receiver's writes and emissions.
+    public typealias Effect = @Sendable (ReceiverContext) async throws -> Void
+
+    /// The receiver's name, as in the seed (`karaoke_control`).
+    public let name: String
+    /// The topics it listens to.
+    public let topics: [Topic]
+    let guardCheck: Guard
+    let effect: Effect
+
+    /// Declares a receiver.
+    /// - Parameters:
+    ///   - name: the seed's name for it.
+    ///   - topics: the signals and tasks it receives.
+    ///   - guard: returns the reason to return early, or `nil` to act.
+    ///   - effect: what it does when it acts.
+    public init(_ name: String, on topics: [Topic], guard: @escaping Guard, effect: @escaping Effect = { _ in }) {
+        self.name = name
+        self.topics = topics
+        self.guardCheck = `guard`
+        self.effect = effect
+    }
+}

@@ -1,0 +1,81 @@
+import Redis
+
+/// What a receiver sees and does while handling one message: the message, the state it reads (loaded on
+/// first use and remembered for the commit's consistency check), and the writes and emissions it asks for.
+///
+/// One context serves all receivers of a group for one message, in declaration order, so a receiver sees
+/// the writes of the receivers before it. Nothing reaches Redis until the bus commits them together.
+public final class ReceiverContext {
+    /// The message being handled.
+    public let message: Message
+    /// The receiver group handling it.
+    public let group: String
+    private let client: RedisClient
+    private var hashes: [String: HashSnapshot] = [:]
+    private(set) var writes: [(receiver: String, write: Write)] = []
+    private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
+    /// The receiver currently running, for deriving ids and tracing.
+    var receiver = ""
+    private var emittedByReceiver: [String: Int] = [:]
+
+    init(message: Message, group: String, client: RedisClient) {
+        self.message = message
+        self.group = group
+        self.client = client
+    }
+
+    /// The chain's now in whole seconds: the root event's time, never the wall clock.
+    public var now: Int64 { message.now }
+
+    /// A hash's fields as this message sees them, loaded from Redis on first use.
+    public func hash(_ key: String) async throws -> HashSnapshot {
+        if let loaded = hashes[key] { return loaded }
+        let reply = try await client.execute("HGETALL", key)
+        let snapshot = HashSnapshot(key: key, fields: reply.fieldMap)
+        hashes[key] = snapshot
+        return snapshot
+    }
+
+    /// Asks for a write, applied at commit; the local view of the hash reflects it at once.
+    public func write(_ write: Write) {
+        writes.append((receiver, write))
+        hashes[write.key]?.apply(write)
+    }
+
+    /// Publishes a signal or enqueues a task at commit, with an envelope derived from this message.
+    /// - Returns: the new message's id.
+    @discardableResult
+    public func emit(_ topic: Topic, _ payload: [(String, String)]) -> String {
+        let index = emittedByReceiver[receiver, default: 0]
+        emittedByReceiver[receiver] = index + 1
+        let id = MessageID.derived(cause: message.id, receiver: receiver, topic: topic, index: index)
+        emissions.append((receiver, Emission(topic, payload), id))
+        return id
+    }
+
+    /// The stream fields of each emission: the envelope (`id`, `signal`, `at_ms`, `cause`, `trace`) then the payload.
+    var emissionFields: [[String]] {
+        emissions.map { entry in
+            var fields = [
+                "id", entry.id, "signal", entry.emission.topic.name, "at_ms", String(message.atMs),
+                "cause", message.id, "trace", message.trace,
+            ]
+            for (field, value) in entry.emission.payload { fields += [field, value] }
+            return fields
+        }
+    }
+
+    /// The field reads the commit must find unchanged.
+    var readSet: [(key: String, field: String, value: String?)] {
+        var result: [(key: String, field: String, value: String?)] = []
+        for (key, snapshot) in hashes.sorted(by: { $0.key < $1.key }) {
+            if snapshot.existenceRead {
+                result.append((key, CommitScript.existenceField, snapshot.existedWhenLoaded ? "1" : nil))
+            }
+            for (field, value) in snapshot.reads.sorted(by: { $0.key < $1.key }) {
+                result.append((key, field, value))
+            }
+        }
+        return result
+    }
+}

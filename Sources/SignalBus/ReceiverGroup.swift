@@ -1,0 +1,28 @@
+/// A receiver group: a consumer group of that name on every stream its receivers listen to. Every message
+/// reaches every group once; inside a group exactly one replica handles it, running the group's receivers
+/// for that topic in declaration order.
+public struct ReceiverGroup: Sendable {
+    /// The group's name (`karaoke`, `goals`, …), which is also the consumer group's name.
+    public let name: String
+    /// The receivers, in the order the seed lists them.
+    public let receivers: [Receiver]
+    /// The key of a sorted set indexing the message's chain for tracing (`trace:goal:<id>`), if any.
+    public let traceIndexKey: @Sendable (Message) -> String?
+
+    /// Declares a group.
+    public init(name: String, receivers: [Receiver], traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil }) {
+        self.name = name
+        self.receivers = receivers
+        self.traceIndexKey = traceIndexKey
+    }
+
+    /// Every topic some receiver of the group listens to, sorted by key.
+    public var topics: [Topic] {
+        Array(Set(receivers.flatMap(\.topics))).sorted()
+    }
+
+    /// The receivers of `topic`, in declaration order.
+    public func receivers(of topic: Topic) -> [Receiver] {
+        receivers.filter { $0.topics.contains(topic) }
+    }
+}
