@@ -1,0 +1,63 @@
+import Redis
+
+/// Creates and inspects goals, sessions and escrows directly in Redis (for `goalctl` and tests).
+public struct GoalStore: Sendable {
+    private let client: RedisClient
+
+    /// A store writing through `client`.
+    public init(client: RedisClient) {
+        self.client = client
+    }
+
+    /// A refusal to create a goal, naming what is wrong.
+    public struct InvalidSpec: Error, CustomStringConvertible, Sendable {
+        /// What is wrong.
+        public let description: String
+    }
+
+    /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction; indexes
+    /// the goal in `goals:expiring` when it has an `exp`.
+    public func create(_ spec: GoalSpec) async throws {
+        guard GoalChannel.isValidGoalID(spec.id) else { throw InvalidSpec(description: "goal id '\(spec.id)' must match [A-Za-z0-9_-]{1,64}") }
+        guard !spec.targets.isEmpty, spec.targets.allSatisfy({ $0 > 0 }) else { throw InvalidSpec(description: "targets must be positive seconds") }
+        var goal = RedisCommand("HSET", Keys.goal(spec.id), "_cls", spec.goalClass, "active", "1", "progress", "0", "level", "0")
+        for (index, target) in spec.targets.enumerated() {
+            goal.append("levels.\(index).target")
+            goal.append(Int(target))
+        }
+        for (field, value) in [("breakdown_id", spec.breakdownID), ("conditions", spec.conditions), ("metadata", spec.metadata)] {
+            goal.append(field)
+            goal.append(value)
+        }
+        if let viewer = spec.viewer { goal.append("exclusive_to"); goal.append(viewer) }
+        if let session = spec.sessionID { goal.append("session_id"); goal.append(session) }
+        if let exp = spec.exp { goal.append("exp"); goal.append(Int(exp)) }
+
+        var commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id)), goal]
+        if let exp = spec.exp { commands.append(RedisCommand("ZADD", Keys.expiringGoals, Int(exp), spec.id)) }
+        if let session = spec.sessionID, let viewer = spec.viewer {
+            commands.append(RedisCommand(
+                "HSET", Keys.session(session), "status.exclusive_to", viewer, "exclusive_goal_pairs.\(viewer).goal_id", spec.id
+            ))
+        }
+        if let amount = spec.amount {
+            let payer = spec.payer ?? spec.viewer ?? ""
+            let payee = spec.payee ?? ""
+            commands.append(RedisCommand("HSET", Keys.escrow(spec.id), "state", "held", "amount", Int(amount), "payer", payer, "payee", payee))
+            commands.append(RedisCommand(
+                "XADD", Keys.escrowLedger, "*", "goal_id", spec.id, "from", "", "to", "held", "amount", Int(amount), "payer", payer, "payee", payee
+            ))
+        }
+        commands.append(RedisCommand("EXEC"))
+        let replies = try await client.pipeline(commands)
+        if let failure = replies.compactMap(\.errorMessage).first { throw RedisError(code: .server, message: failure) }
+        if let exec = replies.last?.array, let failure = exec.compactMap(\.errorMessage).first {
+            throw RedisError(code: .server, message: failure)
+        }
+    }
+
+    /// A hash's fields (empty when it does not exist).
+    public func fields(of key: String) async throws -> [String: String] {
+        try await client.execute("HGETALL", key).fieldMap
+    }
+}

@@ -1,0 +1,101 @@
+import SignalBus
+
+/// The `karaoke` group: presence receivers that start and pause the goal timer and enqueue progress.
+public enum KaraokeReceivers {
+    /// The group, its receivers in the seed's order.
+    public static func group() -> ReceiverGroup {
+        ReceiverGroup(name: "karaoke", receivers: [triggerOnline, triggerUserEnter, karaokeControl], traceIndexKey: GoalTraces.indexKey)
+    }
+
+    /// Starts the timer of an active goal that is not running when its channel becomes occupied.
+    static let triggerOnline = Receiver("trigger_online", on: Topics.presence, guard: { context in
+        guard context.message.topic == Topics.channelOccupied else { return "acts on channel_occupied" }
+        guard let goal = try await context.goal() else { return "not a goal channel" }
+        if let reason = Presence.goalUnusable(goal) { return reason }
+        if Presence.isStale(context, goal) { return "stale event (older than context.last_updated)" }
+        if Presence.isRunning(goal) { return "timer already running" }
+        return nil
+    }, effect: { context in
+        let key = Keys.goal(context.goalID!)
+        context.write(.hashSet(key: key, field: "context.started", value: String(context.now)))
+        context.write(.hashMax(key: key, field: "context.last_updated", value: context.now))
+    })
+
+    /// Keeps the channel's members in `presence:<channel>`.
+    static let triggerUserEnter = Receiver("trigger_user_enter", on: Topics.presence, guard: { context in
+        let topic = context.message.topic
+        guard topic == Topics.memberAdded || topic == Topics.memberRemoved else { return "acts on member_added" }
+        guard context.goalID != nil else { return "not a goal channel" }
+        guard let user = context.message["user_id"], !user.isEmpty else { return "no user_id" }
+        return nil
+    }, effect: { context in
+        let channel = context.message["channel"] ?? GoalChannel.channel(of: context.goalID!)
+        let user = context.message["user_id"]!
+        if context.message.topic == Topics.memberAdded {
+            context.write(.setAdd(key: Keys.presence(channel), member: user))
+        } else {
+            context.write(.setRemove(key: Keys.presence(channel), member: user))
+        }
+    })
+
+    /// Pauses the timer when the channel is vacated and enqueues the elapsed seconds as progress.
+    ///
+    /// When the timer is not running it returns, after recording the event time in `context.last_updated`
+    /// and `context.paused`, so an older channel_occupied that arrives later is recognised as stale and
+    /// cannot leave the timer running.
+    static let karaokeControl = Receiver("karaoke_control", on: Topics.presence, guard: { context in
+        guard context.message.topic == Topics.channelVacated else { return "acts on channel_vacated" }
+        guard let goal = try await context.goal() else { return "not a goal channel" }
+        if let reason = Presence.goalUnusable(goal) { return reason }
+        if Presence.isStale(context, goal) { return "stale event (older than context.last_updated)" }
+        if !Presence.isRunning(goal) {
+            Presence.advanceWatermark(context)
+            return "timer not running"
+        }
+        return nil
+    }, effect: { context in
+        let goal = try await context.goal()!
+        let started = goal.int("context.started") ?? context.now
+        Presence.advanceWatermark(context)
+        context.emit(Topics.incrementGoalProgress, [("goal_id", context.goalID!), ("amount", String(context.now - started))])
+    })
+}
+
+/// Timer rules shared by the presence receivers.
+enum Presence {
+    /// Why a goal cannot take presence events, if it cannot.
+    static func goalUnusable(_ goal: HashSnapshot) -> String? {
+        guard goal.exists else { return "goal missing" }
+        guard goal["active"] == "1" else { return "goal inactive" }
+        return nil
+    }
+
+    /// Whether the timer runs: `context.started` is set and `context.paused` is not at or after it.
+    static func isRunning(_ goal: HashSnapshot) -> Bool {
+        guard let started = goal.int("context.started") else { return false }
+        guard let paused = goal.int("context.paused") else { return true }
+        return paused < started
+    }
+
+    /// Whether the event is older than what the goal has already seen.
+    static func isStale(_ context: ReceiverContext, _ goal: HashSnapshot) -> Bool {
+        guard let seen = goal.int("context.last_updated") else { return false }
+        return context.now < seen
+    }
+
+    /// `max context.last_updated now`, `max context.paused now`.
+    static func advanceWatermark(_ context: ReceiverContext) {
+        let key = Keys.goal(context.goalID!)
+        context.write(.hashMax(key: key, field: "context.last_updated", value: context.now))
+        context.write(.hashMax(key: key, field: "context.paused", value: context.now))
+    }
+}
+
+/// Where chains are indexed per goal, for `goalctl trace`.
+enum GoalTraces {
+    /// `traces:{<goal_id>}` for messages about a goal.
+    static let indexKey: @Sendable (Message) -> String? = { message in
+        if let id = message["goal_id"], GoalChannel.isValidGoalID(id) { return Keys.goalTraces(id) }
+        return message["channel"].flatMap(GoalChannel.goalID(of:)).map(Keys.goalTraces)
+    }
+}

@@ -1,0 +1,52 @@
+import SignalBus
+
+extension ReceiverContext {
+    /// The goal the message is about: its `goal_id`, or the goal of its goal channel.
+    var goalID: String? {
+        if let id = message["goal_id"], GoalChannel.isValidGoalID(id) { return id }
+        return message["channel"].flatMap(GoalChannel.goalID(of:))
+    }
+
+    /// The goal's hash as this message sees it (`nil` without a goal id).
+    func goal() async throws -> HashSnapshot? {
+        guard let id = goalID else { return nil }
+        return try await hash(Keys.goal(id))
+    }
+
+    /// The message's `_cls`, or the goal's when the message has none.
+    func goalClass() async throws -> String? {
+        if let cls = message["_cls"] { return cls }
+        return try await goal()?["_cls"]
+    }
+
+    /// The goal's session hash, when the goal names a session that exists.
+    func session() async throws -> HashSnapshot? {
+        guard let id = try await goal()?["session_id"], !id.isEmpty else { return nil }
+        let session = try await hash(Keys.session(id))
+        return session.exists ? session : nil
+    }
+
+    /// Appends a client notification for Pusher to `outbox:pusher`.
+    func notify(channel: String, event: String, data: [(String, String)]) {
+        let json = "{" + data.map { "\"\($0.0)\":\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+        write(.streamAppend(key: Keys.pusherOutbox, fields: ["channel", channel, "event", event, "data", json, "cause", message.id]))
+    }
+
+    private static func jsonString(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where scalar.value < 0x20: result += "\\u" + hex4(scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+private func hex4(_ value: UInt32) -> String {
+    let hex = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+}
