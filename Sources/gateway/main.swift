@@ -1,1 +1,3 @@
-print("x")
+import Gateway
+
+await GatewayMain.run()

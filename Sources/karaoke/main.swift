@@ -1,1 +1,4 @@
-print("x")
+import GoalDomain
+import ServiceRuntime
+
+await ReceiverMain.run(name: "karaoke", makeGroup: { _ in KaraokeReceivers.group() })

@@ -1,0 +1,68 @@
+import GoalDomain
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import Redis
+import ServiceRuntime
+import SignalBus
+
+/// Builds the gateway's HTTP application: `POST /notify/pusher`, `GET /health`, `GET /ready`, `GET /metrics`.
+public enum GatewayApp {
+    /// The application, ready to run as a service.
+    public static func build(settings: GatewaySettings, redis: RedisConfiguration, bus: BusConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
+        let pool = RedisClientPool(configuration: redis, size: settings.redisConnections, name: "gateway-redis")
+        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus)
+        let router = Router()
+        router.add(middleware: StatusCountingMiddleware())
+        HealthRoutes.add(to: router, redis: RedisClient(configuration: redis, name: "gateway-ready"), registry: registry)
+        let limit = settings.bodyLimit
+        router.post("/notify/pusher") { request, context -> Response in
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+                return json(.error(413, "body larger than \(limit) bytes", field: "body"))
+            }
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limit)
+            } catch {
+                return json(.error(413, "body larger than \(limit) bytes", field: "body"))
+            }
+            let result = await handler.handle(
+                body: Array(buffer: body),
+                key: request.headers[HTTPField.Name("X-Pusher-Key")!],
+                signature: request.headers[HTTPField.Name("X-Pusher-Signature")!],
+                receivedAtMs: Int64(Clock.unixMilliseconds()),
+                logger: context.logger
+            )
+            return json(result)
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "goal-signals-gateway"),
+            logger: logger
+        )
+    }
+
+    private static func json(_ result: WebhookResult) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: result.status),
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: result.body))
+        )
+    }
+}
+
+/// Counts responses by status for `gateway_requests_total`.
+struct StatusCountingMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            Counter(label: "gateway_requests_total", dimensions: [("status", String(response.status.code))]).increment()
+            return response
+        } catch let error as any HTTPResponseError {
+            Counter(label: "gateway_requests_total", dimensions: [("status", String(error.status.code))]).increment()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Logging
+import Redis
+import ServiceRuntime
+import SignalBus
+
+/// The whole of the `gateway` executable: configuration, logs, metrics, the HTTP application, and a clean
+/// stop on SIGINT/SIGTERM.
+public enum GatewayMain {
+    /// Runs the gateway; exits the process with status 1 on a configuration error.
+    public static func run() async {
+        do {
+            let settings = try await Settings.load()
+            let logger = try LogSetup.bootstrap(service: "gateway", settings: settings)
+            let registry = MetricsSetup.bootstrap()
+            let redis = try settings.redis()
+            let bus = try settings.bus()
+            let gateway = try GatewaySettings(settings: settings)
+            logger.info("starting", metadata: [
+                "listen": "\(gateway.host):\(gateway.port)", "redis": .string(redis.address),
+                "config": .string(settings.file ?? "(defaults)"),
+                "signed": .stringConvertible(gateway.appSecret != nil), "unsigned.allowed": .stringConvertible(gateway.allowUnsigned),
+            ])
+            let app = GatewayApp.build(settings: gateway, redis: redis, bus: bus, registry: registry, logger: logger)
+            try await ServiceRunner.run([app], shutdownTimeout: bus.shutdownTimeout, logger: logger)
+            logger.info("stopped")
+        } catch {
+            ServiceRunner.fail("gateway", error)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Hummingbird
+import Prometheus
+import Redis
+
+/// `GET /health`, `GET /ready` (Redis reachable) and `GET /metrics` (Prometheus text), shared by the gateway
+/// and the receivers' metrics listener.
+public enum HealthRoutes {
+    /// Adds the three routes to `router`.
+    public static func add(to router: Router<some RequestContext>, redis: RedisClient, registry: PrometheusCollectorRegistry) {
+        router.get("/health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("/ready") { _, _ in
+            do {
+                try await redis.execute(RedisCommand("PING"), timeout: .seconds(1))
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ready"}"#)))
+            } catch {
+                return Response(
+                    status: .serviceUnavailable, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: #"{"status":"redis unreachable"}"#))
+                )
+            }
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: registry.renderText()))
+            )
+        }
+    }
+}

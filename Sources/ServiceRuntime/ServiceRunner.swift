@@ -1,0 +1,24 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs a process's services in one `ServiceGroup` that stops gracefully on SIGTERM or SIGINT.
+public enum ServiceRunner {
+    /// Runs `services` until a signal; waits at most `shutdownTimeout` for them to finish their work.
+    public static func run(_ services: [any Service], shutdownTimeout: Duration, logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = shutdownTimeout
+        try await ServiceGroup(configuration: configuration).run()
+    }
+
+    /// Reports a start-up failure on standard error and exits with status 1.
+    public static func fail(_ name: String, _ error: any Error) -> Never {
+        FileHandle.standardError.write(Data("\(name): \(error)\n".utf8))
+        exit(1)
+    }
+}

@@ -1,0 +1,114 @@
+import Configuration
+import Foundation
+import SystemPackage
+
+/// The service's configuration: environment variables over the configuration file over defaults.
+///
+/// Every getter validates what it reads; a value of the wrong form stops start-up with an error naming the
+/// key, the environment variable and the expected form.
+public struct Settings: Sendable {
+    private let reader: ConfigReader
+    /// The configuration file that was read, if any.
+    public let file: String?
+
+    /// Reads `CONFIG_FILE` (default `Config/local.json` relative to the working directory, optional) and the
+    /// environment.
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Settings {
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: environment)]
+        let explicit = environment["CONFIG_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = explicit ?? "Config/local.json"
+        let exists = FileManager.default.fileExists(atPath: path)
+        if explicit != nil && !exists {
+            throw SettingsError(key: "CONFIG_FILE", message: "configuration file '\(path)' does not exist")
+        }
+        if exists {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw SettingsError(key: "CONFIG_FILE", message: "cannot read '\(path)': \(error)")
+            }
+        }
+        return Settings(reader: ConfigReader(providers: providers), file: exists ? path : nil)
+    }
+
+    /// Settings from explicit values only (tests).
+    public init(values: [String: String]) {
+        self.reader = ConfigReader(provider: EnvironmentVariablesProvider(environmentVariables: values))
+        self.file = nil
+    }
+
+    private init(reader: ConfigReader, file: String?) {
+        self.reader = reader
+        self.file = file
+    }
+
+    /// A string setting.
+    public func string(_ key: String, default defaultValue: String) -> String {
+        reader.string(forKey: ConfigKey(key)) ?? defaultValue
+    }
+
+    /// An optional string setting; empty counts as absent.
+    public func optionalString(_ key: String) -> String? {
+        reader.string(forKey: ConfigKey(key), isSecret: key.contains("secret")).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// An integer setting within `range`.
+    public func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int> = 0...Int.max) throws(SettingsError) -> Int {
+        guard let value = try optionalInt(key) else { return defaultValue }
+        guard range.contains(value) else {
+            throw SettingsError(key: key, message: "\(value) is out of range; expected an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// An optional integer setting.
+    public func optionalInt(_ key: String) throws(SettingsError) -> Int? {
+        if let value = reader.int(forKey: ConfigKey(key)) { return value }
+        if let text = reader.string(forKey: ConfigKey(key)) {
+            if text.isEmpty { return nil }
+            throw SettingsError(key: key, message: "'\(text)' is not an integer")
+        }
+        return nil
+    }
+
+    /// A boolean setting (`true`/`false`).
+    public func bool(_ key: String, default defaultValue: Bool) throws(SettingsError) -> Bool {
+        if let value = reader.bool(forKey: ConfigKey(key)) { return value }
+        if let text = reader.string(forKey: ConfigKey(key)), !text.isEmpty {
+            throw SettingsError(key: key, message: "'\(text)' is not a boolean; expected true or false")
+        }
+        return defaultValue
+    }
+
+    /// A string setting restricted to `choices`.
+    public func choice(_ key: String, default defaultValue: String, from choices: [String]) throws(SettingsError) -> String {
+        let value = string(key, default: defaultValue).lowercased()
+        guard choices.contains(value) else {
+            throw SettingsError(key: key, message: "'\(value)' is not one of \(choices.joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct SettingsError: Error, CustomStringConvertible, Sendable {
+    /// The dotted key (`http.port`).
+    public let key: String
+    /// What is wrong and what is expected.
+    public let message: String
+
+    /// Creates the error.
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    /// The environment variable for the key (`HTTP_PORT`).
+    public var environmentName: String {
+        key == "CONFIG_FILE" ? key : key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    public var description: String {
+        key == "CONFIG_FILE" ? "configuration: \(message)" : "configuration: \(key) (\(environmentName)): \(message)"
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Logging
+import Redis
+import RedisTestSupport
+import SignalBus
+import Synchronization
+import Testing
+
+/// Consumers log nothing unless `TEST_LOG_LEVEL` (trace, debug, info, …) asks for it.
+let testLogger: Logger = {
+    var logger = Logger(label: "signalbus-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// A condition that did not come true in time.
+struct TestTimeout: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// An error a receiver throws on purpose.
+struct PoisonError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A thread-safe counter for closures that run inside consumers.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+
+    /// Adds one and returns the new value.
+    @discardableResult
+    func increment() -> Int {
+        value.withLock { count in
+            count += 1
+            return count
+        }
+    }
+
+    var current: Int { value.withLock { $0 } }
+}
+
+/// Polls `condition` every 20 ms until it holds; throws when `timeout` passes first.
+func eventually(
+    _ what: String, within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return }
+        if ContinuousClock.now >= deadline {
+            throw TestTimeout(description: "timed out after \(timeout) waiting for \(what)")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// Short block, claim and recovery times so tests run fast.
+func fastConfiguration(claimIdle: Duration = .milliseconds(300), maxDeliveries: Int = 3) -> BusConfiguration {
+    var configuration = BusConfiguration()
+    configuration.block = .milliseconds(100)
+    configuration.recoveryInterval = .milliseconds(100)
+    configuration.claimIdle = claimIdle
+    configuration.maxDeliveries = maxDeliveries
+    configuration.shutdownTimeout = .seconds(2)
+    return configuration
+}
+
+/// A consumer of `group` on `server`.
+func consumer(
+    _ group: ReceiverGroup, on server: RedisTestServer, name: String? = nil,
+    configuration: BusConfiguration = fastConfiguration()
+) -> GroupConsumer {
+    GroupConsumer(group: group, redis: server.configuration, configuration: configuration, consumerName: name, logger: testLogger)
+}
+
+/// Runs the consumers concurrently while `body` runs, then cancels them and waits for them to return.
+func withConsumers(_ consumers: [GroupConsumer], _ body: () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        for consumer in consumers {
+            tasks.addTask { try await consumer.run() }
+        }
+        do {
+            try await body()
+        } catch {
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+            throw error
+        }
+        tasks.cancelAll()
+        try await tasks.waitForAll()
+    }
+}
+
+/// Whether, in one atomic snapshot (`MULTI`/`EXEC`), every group has read every entry of its stream and
+/// has nothing pending: nothing is in flight and nothing more will happen.
+func isSettled(_ client: RedisClient, _ pairs: [(stream: String, group: String)]) async throws -> Bool {
+    let streams = Array(Set(pairs.map(\.stream))).sorted()
+    var commands = [RedisCommand("MULTI")]
+    for stream in streams {
+        commands.append(RedisCommand("XINFO", "STREAM", stream))
+        commands.append(RedisCommand("XINFO", "GROUPS", stream))
+    }
+    commands.append(RedisCommand("EXEC"))
+    let replies = try await client.pipeline(commands)
+    guard let exec = replies.last?.array, exec.count == streams.count * 2 else { return false }
+    for (index, stream) in streams.enumerated() {
+        guard let last = pairMap(exec[2 * index])["last-generated-id"]?.string else { return false }
+        let groups = (exec[2 * index + 1].array ?? []).map(pairMap)
+        for pair in pairs where pair.stream == stream {
+            guard let info = groups.first(where: { $0["name"]?.string == pair.group }),
+                  info["pending"]?.int == 0, info["last-delivered-id"]?.string == last
+            else { return false }
+        }
+    }
+    return true
+}
+
+/// Waits until ``isSettled(_:_:)``.
+func waitSettled(
+    _ client: RedisClient, _ pairs: [(stream: String, group: String)], within timeout: Duration = .seconds(20)
+) async throws {
+    try await eventually("groups \(pairs.map { "\($0.group)@\($0.stream)" }) to settle", within: timeout) {
+        (try? await isSettled(client, pairs)) ?? false
+    }
+}
+
+/// An alternating name/value array reply as a dictionary of replies.
+func pairMap(_ value: RedisValue) -> [String: RedisValue] {
+    var result: [String: RedisValue] = [:]
+    let elements = value.array ?? []
+    var index = 0
+    while index + 1 < elements.count {
+        if let name = elements[index].string { result[name] = elements[index + 1] }
+        index += 2
+    }
+    return result
+}
+
+/// A stream's entries: entry id and fields in stored order.
+struct StreamEntry: Equatable {
+    var entryID: String
+    var fields: [String]
+
+    /// The fields as a dictionary.
+    var map: [String: String] {
+        var result: [String: String] = [:]
+        var index = 0
+        while index + 1 < fields.count {
+            result[fields[index]] = fields[index + 1]
+            index += 2
+        }
+        return result
+    }
+}
+
+/// `XRANGE key - +`.
+func streamEntries(_ client: RedisClient, _ key: String) async throws -> [StreamEntry] {
+    let reply = try await client.execute("XRANGE", key, "-", "+")
+    return (reply.array ?? []).compactMap { entry in
+        guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
+        return StreamEntry(entryID: id, fields: (parts[1].array ?? []).compactMap(\.string))
+    }
+}
+
+/// `HGETALL key`.
+func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: String] {
+    try await client.execute("HGETALL", key).fieldMap
+}
+
+/// An integer reply.
+func integer(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> Int? {
+    try await client.execute(RedisCommand(name, arguments: arguments)).int
+}
+
+/// `XPENDING key group` summary count.
+func pendingCount(_ client: RedisClient, _ stream: String, _ group: String) async throws -> Int? {
+    try await client.execute("XPENDING", stream, group).array?.first?.int
+}
+
+/// The trace records of `trace:<trace>`, decoded with Foundation.
+func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
+    let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
+    return try (reply.array ?? []).map { value in
+        try JSONDecoder().decode(TraceRecord.self, from: Data(value.bytes ?? []))
+    }
+}
+
+/// An absolute path for a scratch file.
+func scratchFile(_ name: String) -> String {
+    NSTemporaryDirectory() + "signalbus-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+}
+
+/// The path of `redis-cli`, next to redis-server.
+func redisCLI() throws -> String {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"
+    let candidates = path.split(separator: ":").map { "\($0)/redis-cli" } + ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw TestServerError(message: "redis-cli is not installed (it comes with redis-server)")
+    }
+    return found
+}

@@ -1,0 +1,262 @@
+import Foundation
+import Redis
+import RedisTestSupport
+import SignalBus
+import Testing
+
+@Suite("Exactly-once effect, optimistic concurrency, traces")
+struct ExactlyOnceTests {
+    let input = Topic.signal("bus.dup")
+    let output = Topic.signal("bus.dup.out")
+
+    /// A receiver with every kind of effect: counter, set, ledger stream, downstream signal.
+    var ledgerGroup: ReceiverGroup {
+        let output = output
+        return ReceiverGroup(name: "ledger", receivers: [
+            Receiver("book", on: [input], guard: { _ in nil }, effect: { context in
+                let amount = Int64(context.message["amount"] ?? "") ?? 0
+                context.write(.hashIncrement(key: "balance", field: "total", amount: amount))
+                context.write(.hashMax(key: "balance", field: "high", value: amount))
+                context.write(.setAdd(key: "payers", member: context.message["payer"] ?? ""))
+                context.write(.sortedSetAdd(key: "by-time", score: context.now, member: context.message.id))
+                context.write(.streamAppend(key: "ledger", fields: ["id", context.message.id, "amount", String(amount)]))
+                context.emit(output, [("amount", String(amount)), ("payer", context.message["payer"] ?? "")])
+            }),
+        ], traceIndexKey: { _ in "traces:ledger" })
+    }
+
+    var booking: OutgoingMessage {
+        OutgoingMessage(topic: input, id: "pay-1", atMs: 1_732_600_000_250, payload: [("amount", "500"), ("payer", "v1")])
+    }
+
+    /// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.
+    func snapshot(_ client: RedisClient, skip: Set<String>) async throws -> [String: [String]] {
+        let keys = try await client.execute("KEYS", "*").array?.compactMap(\.string) ?? []
+        var result: [String: [String]] = [:]
+        for key in keys where !skip.contains(key) {
+            let type = try await client.execute("TYPE", key).string ?? ""
+            if type == "stream" {
+                result[key] = try await streamEntries(client, key).map { $0.fields.joined(separator: "\u{1}") }
+            } else {
+                let dump = try await client.execute("DUMP", key).bytes ?? []
+                result[key] = [type, dump.map { String($0, radix: 16) }.joined(separator: " ")]
+            }
+        }
+        return result
+    }
+
+    /// Runs the ledger group over `copies` of the same message; `staggered` publishes each copy after the
+    /// one before was handled, else all at once (one batch). Returns the snapshot of everything but the input.
+    func run(copies: Int, staggered: Bool) async throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        try await withRedisServer { server in
+            let client = server.client()
+            let publisher = Publisher(client: client)
+            try await withConsumers([consumer(ledgerGroup, on: server)]) {
+                if staggered {
+                    for _ in 0..<copies {
+                        _ = try await publisher.publish([booking])
+                        try await waitSettled(client, [(input.key, "ledger")])
+                    }
+                } else {
+                    _ = try await publisher.publish(Array(repeating: booking, count: copies))
+                    try await waitSettled(client, [(input.key, "ledger")])
+                }
+            }
+            let xlen = try await integer(client, "XLEN", input.key)
+            #expect(xlen == copies)
+            let pending = try await pendingCount(client, input.key, "ledger")
+            #expect(pending == 0, "the duplicate is acknowledged")
+            let groups = try await client.execute("XINFO", "GROUPS", input.key).array?.map(pairMap) ?? []
+            #expect(groups.first?["entries-read"]?.int == copies)
+            let downstream = try await streamEntries(client, output.key)
+            #expect(downstream.count == 1)
+            #expect(downstream.first?.fields == [
+                "id", MessageID.derived(cause: "pay-1", receiver: "book", topic: output, index: 0), "signal", "bus.dup.out",
+                "at_ms", "1732600000250", "cause", "pay-1", "trace", "pay-1", "amount", "500", "payer", "v1",
+            ])
+            let ttl = try await integer(client, "TTL", "done:ledger:pay-1")
+            #expect(ttl.map { $0 > 0 && $0 <= BusConfiguration().dedupSeconds } == true)
+            result = try await snapshot(client, skip: [input.key])
+        }
+        return result
+    }
+
+    @Test("the same message handled twice leaves Redis exactly as handled once, and is acknowledged")
+    func duplicateHasNoEffect() async throws {
+        let once = try await run(copies: 1, staggered: false)
+        let twiceInOneBatch = try await run(copies: 2, staggered: false)
+        let twiceApart = try await run(copies: 2, staggered: true)
+        #expect(once.keys.sorted() == [
+            "balance", "by-time", "done:ledger:pay-1", "ledger", "payers", "signal:bus.dup.out", "trace:pay-1", "traces:ledger",
+        ])
+        #expect(twiceInOneBatch == once)
+        #expect(twiceApart == once)
+    }
+
+    @Test("the duplicate's effects are those of one handling, value by value")
+    func duplicateValues() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let publisher = Publisher(client: client)
+            try await withConsumers([consumer(ledgerGroup, on: server)]) {
+                _ = try await publisher.publish([booking, booking, booking])
+                try await waitSettled(client, [(input.key, "ledger")])
+            }
+            let balance = try await hashFields(client, "balance")
+            #expect(balance == ["total": "500", "high": "500"])
+            let ledger = try await streamEntries(client, "ledger")
+            #expect(ledger.map(\.fields) == [["id", "pay-1", "amount", "500"]])
+            let score = try await client.execute("ZSCORE", "by-time", "pay-1").string
+            #expect(score == "1732600000")
+            let records = try await traceRecords(client, "pay-1")
+            #expect(records.count == 1)
+        }
+    }
+
+    @Test("a state change between read and commit is detected and the message is handled again with the fresh value")
+    func optimisticConcurrency() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let external = server.client(name: "external")
+            let topic = Topic.signal("bus.occ")
+            let out = Topic.signal("bus.occ.out")
+            try await client.execute("HSET", "account", "balance", "0", "owner", "v1")
+            let guardRuns = Counter()
+            let group = ReceiverGroup(name: "occ", receivers: [
+                Receiver("bump", on: [topic], guard: { context in
+                    let account = try await context.hash("account")
+                    let balance = account.int("balance") ?? 0
+                    if guardRuns.increment() == 1 {
+                        // Another replica changes what this handling just read.
+                        try await external.execute("HSET", "account", "balance", "10")
+                    }
+                    return balance < 0 ? "overdrawn" : nil
+                }, effect: { context in
+                    let balance = try await context.hash("account").int("balance")!
+                    context.write(.hashSet(key: "account", field: "balance", value: String(balance + 1)))
+                    context.emit(out, [("balance", String(balance + 1))])
+                }),
+            ])
+            try await withConsumers([consumer(group, on: server)]) {
+                _ = try await Publisher(client: client).publish([
+                    OutgoingMessage(topic: topic, id: "bump-1", atMs: 1_000, payload: []),
+                ])
+                try await waitSettled(client, [(topic.key, "occ")])
+            }
+            #expect(guardRuns.current == 2)
+            let account = try await hashFields(client, "account")
+            #expect(account == ["balance": "11", "owner": "v1"])
+            let emitted = try await streamEntries(client, out.key)
+            #expect(emitted.map { $0.map["balance"] } == ["11"])
+            let records = try await traceRecords(client, "bump-1")
+            #expect(records.count == 1)
+            #expect(records.first?.writes == ["HSET account balance=11"])
+        }
+    }
+
+    @Test("a hash that appears between read and commit is a conflict too")
+    func existenceConflict() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let external = server.client(name: "external")
+            let topic = Topic.signal("bus.exists")
+            let guardRuns = Counter()
+            let group = ReceiverGroup(name: "creators", receivers: [
+                Receiver("create-once", on: [topic], guard: { context in
+                    let exists = try await context.hash("thing").exists
+                    if guardRuns.increment() == 1 {
+                        try await external.execute("HSET", "thing", "made_by", "someone-else")
+                    }
+                    return exists ? "already made" : nil
+                }, effect: { context in
+                    context.write(.hashSet(key: "thing", field: "made_by", value: context.message.id))
+                }),
+            ])
+            try await withConsumers([consumer(group, on: server)]) {
+                _ = try await Publisher(client: client).publish([OutgoingMessage(topic: topic, id: "make-1", atMs: 1_000, payload: [])])
+                try await waitSettled(client, [(topic.key, "creators")])
+            }
+            #expect(guardRuns.current == 2)
+            let thing = try await hashFields(client, "thing")
+            #expect(thing == ["made_by": "someone-else"])
+            let records = try await traceRecords(client, "make-1")
+            #expect(records.map(\.acted) == [false])
+            #expect(records.map(\.reason) == ["already made"])
+        }
+    }
+
+    @Test("trace:<trace> holds one JSON record per receiver, across the chain")
+    func traceRecordsPerReceiver() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let topic = Topic.signal("bus.traced")
+            let work = Topic.task("bus.work")
+            let first = ReceiverGroup(name: "first", receivers: [
+                Receiver("skipper", on: [topic], guard: { _ in "not my signal" }, effect: { context in
+                    context.write(.hashSet(key: "never", field: "x", value: "1"))
+                }),
+                Receiver("actor", on: [topic], guard: { _ in nil }, effect: { context in
+                    context.write(.hashSet(key: "h", field: "f", value: "v"))
+                    context.write(.hashIncrement(key: "h", field: "n", amount: 2))
+                    context.emit(work, [("job", "a")])
+                    context.emit(work, [("job", "b")])
+                }),
+            ], traceIndexKey: { message in "traces:\(message["goal_id"] ?? "none")" })
+            let second = ReceiverGroup(name: "second", receivers: [
+                Receiver("worker", on: [work], guard: { context in context.message["job"] == "b" ? "only a" : nil }, effect: { context in
+                    context.write(.setAdd(key: "jobs", member: context.message["job"]!))
+                }),
+            ])
+            try await withConsumers([consumer(first, on: server), consumer(second, on: server)]) {
+                _ = try await Publisher(client: client).publish([
+                    OutgoingMessage(topic: topic, id: "root-1", atMs: 1_732_600_000_999, payload: [("goal_id", "g1")]),
+                ])
+                try await waitSettled(client, [(topic.key, "first"), (work.key, "second")])
+            }
+            let jobA = MessageID.derived(cause: "root-1", receiver: "actor", topic: work, index: 0)
+            let jobB = MessageID.derived(cause: "root-1", receiver: "actor", topic: work, index: 1)
+            let records = try await traceRecords(client, "root-1")
+            #expect(records.count == 4)
+            guard records.count == 4 else { return }
+            let (skipper, actor) = (records[0], records[1])
+            #expect(skipper.receiver == "skipper")
+            #expect(skipper.group == "first")
+            #expect(skipper.acted == false)
+            #expect(skipper.reason == "not my signal")
+            #expect(skipper.writes.isEmpty && skipper.published.isEmpty)
+            #expect(skipper.atMs == 1_732_600_000_999)
+            #expect(skipper.signal == "bus.traced" && skipper.kind == "signal")
+            #expect(skipper.message == "root-1" && skipper.cause == "")
+
+            #expect(actor.receiver == "actor")
+            #expect(actor.acted == true)
+            #expect(actor.reason == "")
+            #expect(actor.writes == ["HSET h f=v", "HINCRBY h n 2"])
+            #expect(actor.published.map(\.id) == [jobA, jobB])
+            #expect(actor.published.map(\.signal) == ["bus.work", "bus.work"])
+            #expect(actor.published.map(\.kind) == ["task", "task"])
+
+            let downstream = Array(records[2...])
+            #expect(downstream.map(\.message) == [jobA, jobB])
+            #expect(downstream.map(\.group) == ["second", "second"])
+            #expect(downstream.map(\.cause) == ["root-1", "root-1"])
+            #expect(downstream.map(\.kind) == ["task", "task"])
+            #expect(downstream.map(\.acted) == [true, false])
+            #expect(downstream.map(\.reason) == ["", "only a"])
+            #expect(downstream.map(\.atMs) == [1_732_600_000_999, 1_732_600_000_999])
+
+            let workEntries = try await streamEntries(client, work.key)
+            #expect(workEntries.map { $0.map["id"] } == [jobA, jobB])
+            #expect(workEntries.map { $0.map["trace"] } == ["root-1", "root-1"])
+            let never = try await integer(client, "EXISTS", "never")
+            #expect(never == 0)
+            let jobs = try await client.execute("SMEMBERS", "jobs").array?.compactMap(\.string)
+            #expect(jobs == ["a"])
+            let ttl = try await integer(client, "TTL", "trace:root-1")
+            #expect(ttl.map { $0 > 0 && $0 <= BusConfiguration().traceSeconds } == true)
+            let indexed = try await client.execute("ZSCORE", "traces:g1", "root-1").string
+            #expect(indexed == "1732600000999")
+        }
+    }
+}
