@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import GoalDomain
+import Redis
+import SignalBus
+
+struct GoalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "goal", abstract: "Create, show and end goals.",
+        subcommands: [Create.self, Show.self, End.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a goal with its session pair and escrow hold.")
+
+        @Argument(help: "Goal id ([A-Za-z0-9_-]{1,64}).") var id: String
+        @Option(name: .customLong("target"), help: "Level target in seconds; repeat for more levels.") var targets: [Int64] = [360]
+        @Option(help: "_cls of the goal.") var cls: String = GoalClass.exclusive
+        @Option(help: "Session id.") var session: String?
+        @Option(help: "Viewer the goal is exclusive to.") var viewer: String?
+        @Option(help: "Escrow amount held.") var amount: Int64?
+        @Option(help: "Escrow payer (default: the viewer).") var payer: String?
+        @Option(help: "Escrow payee.") var payee: String?
+        @Option(help: "Expiry, Unix seconds.") var exp: Int64?
+        @Option(help: "breakdown_id.") var breakdown: String = ""
+        @Option(help: "conditions JSON.") var conditions: String = "{}"
+        @Option(help: "metadata JSON.") var metadata: String = "{}"
+
+        func run() async throws {
+            let environment = try await Environment.load()
+            var spec = GoalSpec(id: id)
+            spec.goalClass = cls
+            spec.targets = targets
+            spec.sessionID = session
+            spec.viewer = viewer
+            spec.amount = amount
+            spec.payer = payer
+            spec.payee = payee
+            spec.exp = exp
+            spec.breakdownID = breakdown
+            spec.conditions = conditions
+            spec.metadata = metadata
+            do {
+                try await GoalStore(client: environment.redis).create(spec)
+            } catch let error as GoalStore.InvalidSpec {
+                throw ValidationError(error.description)
+            }
+            print("created goal \(id) (\(cls), target \(targets.map(String.init).joined(separator: ",")) s)")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a goal, its session and its escrow.")
+
+        @Argument(help: "Goal id.") var id: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let environment = try await Environment.load()
+            let store = GoalStore(client: environment.redis)
+            let goal = try await store.fields(of: Keys.goal(id))
+            guard !goal.isEmpty else { throw ValidationError("no goal \(id) (key \(Keys.goal(id)) is empty)") }
+            var session: [String: String] = [:]
+            if let sessionID = goal["session_id"] { session = try await store.fields(of: Keys.session(sessionID)) }
+            let escrow = try await store.fields(of: Keys.escrow(id))
+            if json {
+                let object: [String: [String: String]] = ["goal": goal, "session": session, "escrow": escrow]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            Table.print(title: Keys.goal(id), goal)
+            if let sessionID = goal["session_id"] { Table.print(title: Keys.session(sessionID), session) }
+            Table.print(title: Keys.escrow(id), escrow)
+        }
+    }
+
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a goal now (task deactivate_goal, triggerer operator).")
+
+        @Argument(help: "Goal id.") var id: String
+
+        func run() async throws {
+            let environment = try await Environment.load()
+            let nowMs = Int64(Clock.unixMilliseconds())
+            let messageID = MessageID.digest("operator|\(id)|\(nowMs)")
+            _ = try await Publisher(client: environment.redis).publish([
+                OutgoingMessage(topic: Topics.deactivateGoal, id: messageID, atMs: nowMs, payload: [("goal_id", id), ("triggerer", "operator")]),
+            ])
+            print("enqueued deactivate_goal for \(id) (message \(messageID)); `goalctl trace \(id)` shows the chain")
+        }
+    }
+}
+
+/// Two-column tables for the terminal.
+enum Table {
+    static func print(title: String, _ fields: [String: String]) {
+        Swift.print(title)
+        guard !fields.isEmpty else {
+            Swift.print("  (none)")
+            return
+        }
+        let width = fields.keys.map(\.count).max() ?? 0
+        for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
+            Swift.print("  " + field.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
+}

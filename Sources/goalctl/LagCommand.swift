@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import GoalDomain
+import Redis
+import SignalBus
+
+struct LagCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lag", abstract: "Show each group's lag and pending count per stream.")
+
+    func run() async throws {
+        let environment = try await Environment.load()
+        print("stream".padding(toLength: 34, withPad: " ", startingAt: 0) + "group".padding(toLength: 10, withPad: " ", startingAt: 0) + "   lag  pending  length")
+        for topic in Catalogue.topics {
+            let length = try await environment.redis.execute("XLEN", topic.key).int ?? 0
+            let groups = (try? await environment.redis.execute("XINFO", "GROUPS", topic.key))?.array ?? []
+            for info in groups {
+                var fields: [String: RedisValue] = [:]
+                let elements = info.array ?? []
+                for index in stride(from: 0, to: elements.count - 1, by: 2) {
+                    if let name = elements[index].string { fields[name] = elements[index + 1] }
+                }
+                let name = fields["name"]?.string ?? "?"
+                let lag = fields["lag"]?.int.map(String.init) ?? "?"
+                let pending = fields["pending"]?.int ?? 0
+                print(topic.key.padding(toLength: 34, withPad: " ", startingAt: 0) + name.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + lag.leftPadded(6) + String(pending).leftPadded(9) + String(length).leftPadded(8))
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

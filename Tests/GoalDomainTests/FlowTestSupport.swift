@@ -1,0 +1,211 @@
+import Foundation
+import GoalDomain
+import Logging
+import Redis
+import RedisTestSupport
+import SignalBus
+import Testing
+
+/// Consumers log nothing unless `TEST_LOG_LEVEL` (trace, debug, info, …) asks for it.
+let testLogger: Logger = {
+    var logger = Logger(label: "goaldomain-tests")
+    logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+    return logger
+}()
+
+/// The reference flow's event time, Unix seconds.
+let T: Int64 = 1_732_600_000
+
+/// A condition that did not come true in time.
+struct TestTimeout: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Polls `condition` every 20 ms until it holds; throws when `timeout` passes first.
+func eventually(
+    _ what: String, within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return }
+        if ContinuousClock.now >= deadline {
+            throw TestTimeout(description: "timed out after \(timeout) waiting for \(what)")
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+/// The five receiver groups of the flow.
+let flowGroups: [ReceiverGroup] = [
+    KaraokeReceivers.group(), GoalReceivers.group(), SessionReceivers.group(), EscrowReceivers.group(), TrackingReceivers.group(),
+]
+
+/// Every (stream, group) pair of the flow.
+let flowPairs: [(stream: String, group: String)] = flowGroups.flatMap { group in
+    group.topics.map { (stream: $0.key, group: group.name) }
+}
+
+/// Short block and recovery times so tests run fast.
+func fastConfiguration() -> BusConfiguration {
+    var configuration = BusConfiguration()
+    configuration.block = .milliseconds(100)
+    configuration.recoveryInterval = .milliseconds(100)
+    configuration.claimIdle = .seconds(2)
+    configuration.maxDeliveries = 3
+    configuration.shutdownTimeout = .seconds(2)
+    return configuration
+}
+
+/// Runs one consumer of each flow group against `server` while `body` runs, then stops them.
+func withFlow(_ server: RedisTestServer, _ body: () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        for group in flowGroups {
+            let consumer = GroupConsumer(group: group, redis: server.configuration, configuration: fastConfiguration(), logger: testLogger)
+            tasks.addTask { try await consumer.run() }
+        }
+        do {
+            try await body()
+        } catch {
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+            throw error
+        }
+        tasks.cancelAll()
+        try await tasks.waitForAll()
+    }
+}
+
+/// Whether, in one atomic snapshot, every flow group has read every entry of each of its streams and has
+/// nothing pending: nothing is in flight and nothing more will happen.
+func isSettled(_ client: RedisClient) async throws -> Bool {
+    let streams = Array(Set(flowPairs.map(\.stream))).sorted()
+    var commands = [RedisCommand("MULTI")]
+    for stream in streams {
+        commands.append(RedisCommand("XINFO", "STREAM", stream))
+        commands.append(RedisCommand("XINFO", "GROUPS", stream))
+    }
+    commands.append(RedisCommand("EXEC"))
+    let replies = try await client.pipeline(commands)
+    guard let exec = replies.last?.array, exec.count == streams.count * 2 else { return false }
+    for (index, stream) in streams.enumerated() {
+        guard let last = pairMap(exec[2 * index])["last-generated-id"]?.string else { return false }
+        let groups = (exec[2 * index + 1].array ?? []).map(pairMap)
+        for pair in flowPairs where pair.stream == stream {
+            guard let info = groups.first(where: { $0["name"]?.string == pair.group }),
+                  info["pending"]?.int == 0, info["last-delivered-id"]?.string == last
+            else { return false }
+        }
+    }
+    return true
+}
+
+/// Waits until the whole flow is idle.
+func waitSettled(_ client: RedisClient, within timeout: Duration = .seconds(20)) async throws {
+    try await eventually("every group on every stream to settle", within: timeout) {
+        (try? await isSettled(client)) ?? false
+    }
+}
+
+/// An alternating name/value array reply as a dictionary of replies.
+func pairMap(_ value: RedisValue) -> [String: RedisValue] {
+    var result: [String: RedisValue] = [:]
+    let elements = value.array ?? []
+    var index = 0
+    while index + 1 < elements.count {
+        if let name = elements[index].string { result[name] = elements[index + 1] }
+        index += 2
+    }
+    return result
+}
+
+/// A webhook event as the gateway publishes it: `channel`, `goal_id` for goal channels, `user_id`.
+func webhook(_ topic: Topic, id: String, at seconds: Int64, channel: String, user: String? = "v1") -> OutgoingMessage {
+    var payload: [(String, String)] = [("channel", channel)]
+    if let goalID = GoalChannel.goalID(of: channel) { payload.append(("goal_id", goalID)) }
+    if let user { payload.append(("user_id", user)) }
+    return OutgoingMessage(topic: topic, id: id, atMs: seconds * 1000, payload: payload)
+}
+
+/// A stream entry: its id and fields in stored order.
+struct StreamEntry: Equatable {
+    var entryID: String
+    var fields: [String]
+
+    /// The fields as a dictionary.
+    var map: [String: String] {
+        var result: [String: String] = [:]
+        var index = 0
+        while index + 1 < fields.count {
+            result[fields[index]] = fields[index + 1]
+            index += 2
+        }
+        return result
+    }
+
+    subscript(field: String) -> String? { map[field] }
+}
+
+/// `XRANGE key - +`.
+func streamEntries(_ client: RedisClient, _ key: String) async throws -> [StreamEntry] {
+    let reply = try await client.execute("XRANGE", key, "-", "+")
+    return (reply.array ?? []).compactMap { entry in
+        guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
+        return StreamEntry(entryID: id, fields: (parts[1].array ?? []).compactMap(\.string))
+    }
+}
+
+/// `HGETALL key`.
+func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: String] {
+    try await client.execute("HGETALL", key).fieldMap
+}
+
+/// An integer reply.
+func integer(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> Int? {
+    try await client.execute(RedisCommand(name, arguments: arguments)).int
+}
+
+/// `XLEN` of several keys.
+func lengths(_ client: RedisClient, _ keys: [String]) async throws -> [String: Int] {
+    var result: [String: Int] = [:]
+    for key in keys { result[key] = try await client.execute("XLEN", key).int ?? -1 }
+    return result
+}
+
+/// Every key, sorted.
+func allKeys(_ client: RedisClient) async throws -> [String] {
+    (try await client.execute("KEYS", "*").array ?? []).compactMap(\.string).sorted()
+}
+
+/// The trace records of `trace:<trace>`, decoded with Foundation.
+func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
+    let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
+    return try (reply.array ?? []).map { value in
+        try JSONDecoder().decode(TraceRecord.self, from: Data(value.bytes ?? []))
+    }
+}
+
+/// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.
+func snapshot(_ client: RedisClient, skip: Set<String> = []) async throws -> [String: [String]] {
+    var result: [String: [String]] = [:]
+    for key in try await allKeys(client) where !skip.contains(key) {
+        let type = try await client.execute("TYPE", key).string ?? ""
+        if type == "stream" {
+            result[key] = try await streamEntries(client, key).map { $0.fields.joined(separator: "\u{1}") }
+        } else {
+            let dump = try await client.execute("DUMP", key).bytes ?? []
+            result[key] = [type, dump.map { String($0, radix: 16) }.joined(separator: " ")]
+        }
+    }
+    return result
+}
+
+/// The reference goal: g1, target 360, session s1, viewer v1, amount 500.
+func referenceSpec(id: String = "g1", exp: Int64? = nil) -> GoalSpec {
+    var spec = GoalSpec(id: id)
+    spec.targets = [360]
+    spec.sessionID = "s1"
+    spec.viewer = "v1"
+    spec.amount = 500
+    spec.exp = exp
+    return spec
+}
