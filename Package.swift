@@ -130,9 +130,10 @@ let package = Package(
         .testTarget(name: "SignalBusTests", dependencies: ["SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),
+        .testTarget(name: "DocsTests", dependencies: ["GoalDomain", "SignalBus"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Redis", "RedisTestSupport", "PusherWebhook"]
+            dependencies: ["Redis", "RedisTestSupport", "PusherWebhook", "GoalDomain"]
         ),
     ]
 )
