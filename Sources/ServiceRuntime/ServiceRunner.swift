@@ -7,10 +7,13 @@ import UnixSignals
 public enum ServiceRunner {
     /// Runs `services` until a signal; waits at most `shutdownTimeout` for them to finish their work.
     public static func run(_ services: [any Service], shutdownTimeout: Duration, logger: Logger) async throws {
+        // The lifecycle's own debug lines describe every service in full; keep them out of debug logs.
+        var lifecycleLogger = logger
+        lifecycleLogger.logLevel = max(logger.logLevel, .info)
         var configuration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
+            logger: lifecycleLogger
         )
         configuration.maximumGracefulShutdownDuration = shutdownTimeout
         try await ServiceGroup(configuration: configuration).run()

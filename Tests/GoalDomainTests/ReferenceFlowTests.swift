@@ -118,7 +118,7 @@ struct ReferenceFlowTests {
                 "channel_occupied": "1", "channel_vacated": "1", "goal.progressed": "1", "goal.completed": "1", "goal.ended": "1",
             ])
             let events = try await streamEntries(client, "tracking:events")
-            #expect(events.map { $0["event"] }.sorted() == ["channel_occupied", "channel_vacated", "goal.completed", "goal.ended", "goal.progressed"])
+            #expect(events.map { $0["event"] ?? "" }.sorted() == ["channel_occupied", "channel_vacated", "goal.completed", "goal.ended", "goal.progressed"])
 
             // Traces: who acted and who returned, and why.
             let records = try await traceRecords(client, "evt-vacated")

@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PusherWebhook
+import Redis
+import RedisTestSupport
+import Testing
+
+/// The real executables (gateway and the five receivers) started against a private redis-server, driven
+/// over HTTP as Pusher would.
+final class Stack: @unchecked Sendable {
+    // @unchecked Sendable: all stored properties are set in `start` and never mutated afterwards.
+    static let services = ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking"]
+    static let appKey = "e2e-key"
+    static let appSecret = "e2e-secret"
+
+    let redis: RedisTestServer
+    let gatewayPort: Int
+    let logDirectory: String
+    private(set) var processes: [String: ChildProcess] = [:]
+
+    private init(redis: RedisTestServer, gatewayPort: Int, logDirectory: String) {
+        self.redis = redis
+        self.gatewayPort = gatewayPort
+        self.logDirectory = logDirectory
+    }
+
+    /// Starts redis-server and the six services, and waits until the gateway is ready.
+    static func start(extraEnvironment: [String: String] = [:]) async throws -> Stack {
+        let binaries = try binaryDirectory()
+        let redis = try await RedisTestServer.start()
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("goal-signals-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let stack = Stack(redis: redis, gatewayPort: try FreePort.find(), logDirectory: logs)
+        var environment = ProcessInfo.processInfo.environment
+        environment["REDIS_URL"] = redis.url
+        environment["HTTP_HOST"] = "127.0.0.1"
+        environment["HTTP_PORT"] = String(stack.gatewayPort)
+        environment["PUSHER_APP_KEY"] = appKey
+        environment["PUSHER_APP_SECRET"] = appSecret
+        environment["CONFIG_FILE"] = repositoryRoot + "/Config/local.json"
+        environment["BUS_BLOCK_MS"] = "200"
+        environment["LOG_LEVEL"] = "debug"
+        environment["METRICS_PORT"] = nil
+        environment.merge(extraEnvironment) { $1 }
+        for service in services {
+            stack.processes[service] = try ChildProcess(
+                executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logs)/\(service).log"
+            )
+        }
+        try await stack.waitUntilReady()
+        return stack
+    }
+
+    /// Sends SIGTERM to every service and returns their exit statuses; stops Redis.
+    @discardableResult
+    func stop() async -> [String: Int32] {
+        var statuses: [String: Int32] = [:]
+        for (name, process) in processes { process.send(SIGTERM); statuses[name] = -1 }
+        for (name, process) in processes { statuses[name] = await process.stop(timeout: .seconds(15)) }
+        await redis.stop()
+        return statuses
+    }
+
+    /// A client of the stack's Redis.
+    func client() -> RedisClient { redis.client(name: "e2e") }
+
+    /// Posts a webhook body, signed unless `signed` is false; returns status and body.
+    func post(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gatewayPort)/notify/pusher")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if signed {
+            request.setValue(Self.appKey, forHTTPHeaderField: "X-Pusher-Key")
+            request.setValue(signature ?? WebhookSignature(appKey: Self.appKey, appSecret: Self.appSecret).signature(for: body), forHTTPHeaderField: "X-Pusher-Signature")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// GETs a gateway path; returns status and body.
+    func get(_ path: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(gatewayPort)\(path)")!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// A webhook body with one event on a goal channel.
+    static func body(_ name: String, goal: String, atSeconds: Int64, user: String = "viewer-1") -> [UInt8] {
+        Array(#"{"time_ms":\#(atSeconds * 1000),"events":[{"name":"\#(name)","channel":"presence-enc-goal@\#(goal)","user_id":"\#(user)"}]}"#.utf8)
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; on time-out the services' logs are attached.
+    func waitFor(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestServerError(message: "timed out waiting for \(what); logs in \(logDirectory):\n\(tailOfLogs())")
+    }
+
+    private func waitUntilReady() async throws {
+        try await waitFor("the gateway to be ready", timeout: .seconds(30)) {
+            for (name, process) in processes where !process.isRunning {
+                throw TestServerError(message: "\(name) exited at start:\n\(tailOfLogs())")
+            }
+            return (try? await get("/ready").0) == 200
+        }
+        // The receivers create their consumer groups on start; wait until every group exists.
+        let client = client()
+        try await waitFor("every consumer group to exist") {
+            var groups = Set<String>()
+            for key in ["signal:channel_vacated", "signal:goal.ended", "signal:goal.progressed"] {
+                for info in (try? await client.execute("XINFO", "GROUPS", key))?.array ?? [] {
+                    if let name = info.array?[1].string { groups.insert(name) }
+                }
+            }
+            return groups.isSuperset(of: ["karaoke", "goals", "sessions", "escrow", "tracking"])
+        }
+    }
+
+    private func tailOfLogs() -> String {
+        Self.services.map { service in
+            let text = (try? String(contentsOfFile: "\(logDirectory)/\(service).log", encoding: .utf8)) ?? ""
+            return "--- \(service)\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
+
+    static let repositoryRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    private static func binaryDirectory() throws -> String {
+        let directory = ProcessInfo.processInfo.environment["GOAL_SIGNALS_BIN"] ?? repositoryRoot + "/.build/debug"
+        for service in services where !FileManager.default.isExecutableFile(atPath: "\(directory)/\(service)") {
+            throw TestServerError(message: "\(directory)/\(service) is missing: build the executables first (`make test` runs `swift build` before the tests)")
+        }
+        return directory
+    }
+}
