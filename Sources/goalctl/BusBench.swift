@@ -81,9 +81,10 @@ struct BusBench: AsyncParsableCommand {
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await consumer.run() }
+            // The consumer creates its group on start; until then XPENDING answers NOGROUP.
             while true {
-                let pending = try await redis.execute("XPENDING", topic.key, "bench").array?.first?.int ?? 0
-                let info = try await redis.execute("XINFO", "GROUPS", topic.key).array?.first?.array ?? []
+                let pending = (try? await redis.execute("XPENDING", topic.key, "bench"))?.array?.first?.int ?? 1
+                let info = (try? await redis.execute("XINFO", "GROUPS", topic.key))?.array?.first?.array ?? []
                 let lag = info.firstIndex(of: .bulk(Array("lag".utf8))).map { info[$0 + 1].int ?? 1 } ?? 1
                 if pending == 0 && lag == 0 { break }
                 try await Task.sleep(for: .milliseconds(5))
