@@ -53,6 +53,18 @@ final class Stack: @unchecked Sendable {
         return stack
     }
 
+    /// Runs `body` with a started stack and stops everything afterwards, also when `body` throws.
+    static func with(extraEnvironment: [String: String] = [:], _ body: (Stack) async throws -> Void) async throws {
+        let stack = try await start(extraEnvironment: extraEnvironment)
+        do {
+            try await body(stack)
+            await stack.stop()
+        } catch {
+            await stack.stop()
+            throw error
+        }
+    }
+
     /// Sends SIGTERM to every service and returns their exit statuses; stops Redis.
     @discardableResult
     func stop() async -> [String: Int32] {
