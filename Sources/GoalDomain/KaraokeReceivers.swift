@@ -16,21 +16,29 @@ public enum KaraokeReceivers {
         if Presence.isRunning(goal) { return "timer already running" }
         return nil
     }, effect: { context in
+        // A running timer has no pause after its start; clearing the pause keeps a re-occupy in the same
+        // second as the last vacate running (paused == started would read as stopped).
         let key = Keys.goal(context.goalID!)
         context.write(.hashSet(key: key, field: "context.started", value: String(context.now)))
+        context.write(.hashDelete(key: key, field: "context.paused"))
         context.write(.hashMax(key: key, field: "context.last_updated", value: context.now))
     })
 
-    /// Keeps the channel's members in `presence:<channel>`.
+    /// Keeps the channel's members in `presence:<channel>`, in event-time order: each member's latest event
+    /// time (Unix ms) is kept in `presence:<channel>:seen`, and an older event for the member changes nothing.
     static let triggerUserEnter = Receiver("trigger_user_enter", on: Topics.presence, guard: { context in
         let topic = context.message.topic
         guard topic == Topics.memberAdded || topic == Topics.memberRemoved else { return "acts on member_added" }
-        guard context.goalID != nil else { return "not a goal channel" }
+        guard let goalID = context.goalID else { return "not a goal channel" }
         guard let user = context.message["user_id"], !user.isEmpty else { return "no user_id" }
+        let channel = context.message["channel"] ?? GoalChannel.channel(of: goalID)
+        let seen = try await context.hash(Keys.presenceSeen(channel))
+        if let last = seen.int(user), context.message.atMs < last { return "stale member event (older than the member's last)" }
         return nil
     }, effect: { context in
         let channel = context.message["channel"] ?? GoalChannel.channel(of: context.goalID!)
         let user = context.message["user_id"]!
+        context.write(.hashMax(key: Keys.presenceSeen(channel), field: user, value: context.message.atMs))
         if context.message.topic == Topics.memberAdded {
             context.write(.setAdd(key: Keys.presence(channel), member: user))
         } else {

@@ -14,6 +14,8 @@ public enum Keys {
     public static func pusherChannelDataCache(_ channel: String) -> String { "cache:pusher_channel_data:\(channel)" }
     /// The members present on a channel.
     public static func presence(_ channel: String) -> String { "presence:\(channel)" }
+    /// Each member's latest presence event time on a channel (Unix ms), for event-time order.
+    public static func presenceSeen(_ channel: String) -> String { "presence:\(channel):seen" }
     /// Analytics events.
     public static let trackingEvents = "tracking:events"
     /// Analytics counters.
