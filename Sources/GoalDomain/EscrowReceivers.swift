@@ -25,44 +25,34 @@ public enum EscrowReceivers {
         try await Escrow.move(context, to: "refunded")
     })
 
+    /// Completion moves no money in this flow: a show goal's hold is settled by the payout system.
     static let triggerShowEscrowTransfer = Receiver("trigger_show_escrow_transfer", on: [Topics.goalCompleted], guard: { context in
-        guard context.message["_cls"] == GoalClass.show else { return "_cls is not ShowGoal" }
-        return try await Escrow.refusal(context)
-    }, effect: { context in
-        try await Escrow.move(context, to: "transferred")
+        context.message["_cls"] == GoalClass.show ? Escrow.settledOutside : "_cls is not ShowGoal"
     })
 
-    /// As the seed states: returns when the completed goal's level is above 0.
+    /// As the seed states: returns when the completed goal's level is above 0; completion moves no money here.
     static let triggerExclusiveEscrowTransfer = Receiver("trigger_exclusive_escrow_transfer", on: [Topics.goalCompleted], guard: { context in
-        if (Int(context.message["level"] ?? "") ?? 0) > 0 { return "level > 0" }
-        guard context.message["_cls"] == GoalClass.exclusive else { return "_cls is not ExclusiveGoal" }
-        return try await Escrow.refusal(context)
-    }, effect: { context in
-        try await Escrow.move(context, to: "transferred")
+        (Int(context.message["level"] ?? "") ?? 0) > 0 ? "level > 0" : Escrow.settledOutside
     })
 
+    /// Show goals' holds are settled by the payout system, not by this flow.
     static let triggerShowEscrowRefund = Receiver("trigger_show_escrow_refund", on: [Topics.goalEnded], guard: { context in
-        guard context.message["_cls"] == GoalClass.show else { return "_cls is not ShowGoal" }
-        let progress = Int64(context.message["progress"] ?? "") ?? 0
-        if let target = Int64(context.message["levels.0.target"] ?? ""), progress >= target { return "progress ≥ target" }
-        return try await Escrow.refusal(context)
-    }, effect: { context in
-        try await Escrow.move(context, to: "refunded")
+        context.message["_cls"] == GoalClass.show ? Escrow.settledOutside : "_cls is not ShowGoal"
     })
 
+    /// Private and trigger goals' holds are settled by the payout system, not by this flow.
     static let handleTriggerPrivateGoalEscrow = Receiver("handle_trigger_private_goal_escrow", on: [Topics.goalEnded], guard: { context in
         let cls = context.message["_cls"]
-        guard cls == GoalClass.trigger || cls == GoalClass.privateTrigger else { return "_cls is not a private/trigger goal" }
-        let progress = Int64(context.message["progress"] ?? "") ?? 0
-        if let target = Int64(context.message["levels.0.target"] ?? ""), progress >= target { return "progress ≥ target" }
-        return try await Escrow.refusal(context)
-    }, effect: { context in
-        try await Escrow.move(context, to: "refunded")
+        return cls == GoalClass.trigger || cls == GoalClass.privateTrigger ? Escrow.settledOutside : "_cls is not a private/trigger goal"
     })
 }
 
 /// Escrow state transitions: `held` → `refunded` or `transferred`; both are final.
 enum Escrow {
+    /// Why a receiver that would move another goal class's money returns: only the exclusive refund moves
+    /// money in this flow.
+    static let settledOutside = "settled by the payout system, not this flow"
+
     /// Why the goal's escrow cannot move, if it cannot.
     static func refusal(_ context: ReceiverContext) async throws -> String? {
         guard let id = context.goalID else { return "no goal_id" }

@@ -70,7 +70,11 @@ public enum GoalReceivers {
         guard goal["active"] == "1" else { return "goal already inactive" }
         if context.message["triggerer"] == "expiry" {
             guard let exp = goal.int("exp") else { return "goal has no exp" }
-            if exp > context.now { return "not expired yet" }
+            if exp > context.now {
+                // The exp was moved later after the goal was indexed: index it again at its new exp.
+                context.write(.sortedSetAdd(key: Keys.expiringGoals, score: exp, member: context.goalID!))
+                return "not expired yet"
+            }
         }
         return nil
     }, effect: { context in

@@ -31,6 +31,7 @@ public enum KaraokeReceivers {
         guard topic == Topics.memberAdded || topic == Topics.memberRemoved else { return "acts on member_added" }
         guard let goalID = context.goalID else { return "not a goal channel" }
         guard let user = context.message["user_id"], !user.isEmpty else { return "no user_id" }
+        guard try await context.goal()?.exists == true else { return "goal missing" }
         let channel = context.message["channel"] ?? GoalChannel.channel(of: goalID)
         let seen = try await context.hash(Keys.presenceSeen(channel))
         if let last = seen.int(user), context.message.atMs < last { return "stale member event (older than the member's last)" }

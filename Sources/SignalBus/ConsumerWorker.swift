@@ -13,6 +13,8 @@ final class ConsumerWorker {
     let topics: [Topic]
     let errorsKey: String
     private var lastRecovery: ContinuousClock.Instant?
+    private var waiting: [PreparedCommit] = []
+    private var waitingKeys: Set<String> = []
 
     init(group: ReceiverGroup, client: RedisClient, configuration: BusConfiguration, consumerName: String, logger: Logger) {
         self.group = group
@@ -39,10 +41,7 @@ final class ConsumerWorker {
                     try await recover()
                     lastRecovery = .now
                 }
-                let batch = try await readBatch()
-                for (message, deliveries) in batch {
-                    await handle(message, deliveries: deliveries)
-                }
+                await handleBatch(try await readBatch())
                 failures = 0
             } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
                 logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
@@ -98,70 +97,155 @@ final class ConsumerWorker {
         return nil
     }
 
-    /// Handles one message: runs the receivers and commits; on failure leaves it pending for a retry.
+    /// Handles one message on its own: runs the receivers and commits, again while the state it read keeps
+    /// changing underneath; on failure leaves it pending for a retry.
     func handle(_ message: Message, deliveries: Int) async {
+        let logger = messageLogger(message)
+        let started = ContinuousClock.now
+        do {
+            for _ in 1...configuration.conflictRetries {
+                let prepared = try await prepare(message, deliveries: deliveries, logger: logger, beforeLoad: nil)
+                let reply = try await client.pipeline([prepared.command])[0]
+                if try settle(prepared, reply: reply, started: started) { return }
+            }
+            throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
+        } catch {
+            await fail(message, deliveries: deliveries, logger: logger, error: error)
+        }
+    }
+
+    /// Handles a batch with one pipelined round trip of commits: each message's receivers run in turn and
+    /// its commit waits in the pipeline, which is sent early when a message is about to read a key that a
+    /// waiting commit writes, so every message still sees the effects of those before it.
+    func handleBatch(_ batch: [(Message, Int)]) async {
+        for (message, deliveries) in batch {
+            let logger = messageLogger(message)
+            do {
+                let prepared = try await prepare(message, deliveries: deliveries, logger: logger) { [self] key in
+                    if waitingKeys.contains(key) { await flush() }
+                }
+                waiting.append(prepared)
+                waitingKeys.formUnion(prepared.writtenKeys)
+            } catch {
+                await fail(message, deliveries: deliveries, logger: logger, error: error)
+            }
+        }
+        await flush()
+    }
+
+    /// Sends the waiting commits in one pipeline and settles each; a commit that met changed state is
+    /// handled again on its own.
+    private func flush() async {
+        let batch = waiting
+        waiting = []
+        waitingKeys = []
+        guard !batch.isEmpty else { return }
+        do {
+            let replies = try await client.pipeline(batch.map(\.command))
+            for (prepared, reply) in zip(batch, replies) {
+                do {
+                    if try !settle(prepared, reply: reply, started: prepared.started) {
+                        await handle(prepared.message, deliveries: prepared.deliveries)
+                    }
+                } catch {
+                    await fail(prepared.message, deliveries: prepared.deliveries, logger: prepared.logger, error: error)
+                }
+            }
+        } catch {
+            for prepared in batch {
+                await fail(prepared.message, deliveries: prepared.deliveries, logger: prepared.logger, error: error)
+            }
+        }
+    }
+
+    /// Runs the message's receivers in declaration order and builds its commit.
+    private func prepare(
+        _ message: Message, deliveries: Int, logger: Logger, beforeLoad: ((String) async -> Void)?
+    ) async throws -> PreparedCommit {
+        let started = ContinuousClock.now
+        let context = ReceiverContext(message: message, group: group.name, client: client)
+        context.beforeLoad = beforeLoad
+        var records: [TraceRecord] = []
+        for receiver in group.receivers(of: message.topic) {
+            context.receiver = receiver.name
+            let writesBefore = context.writes.count
+            let emissionsBefore = context.emissions.count
+            let reason = try await receiver.guardCheck(context)
+            if reason == nil { try await receiver.effect(context) }
+            records.append(TraceRecord(
+                atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
+                message: message.id, cause: message.cause, group: group.name, receiver: receiver.name,
+                acted: reason == nil, reason: reason ?? "",
+                published: context.emissions[emissionsBefore...].map {
+                    TraceRecord.Published(signal: $0.emission.topic.name, kind: $0.emission.topic.kind.rawValue, id: $0.id)
+                },
+                writes: context.writes[writesBefore...].map(\.write.summary)
+            ))
+        }
+        let command = CommitScript.command(
+            context: context, configuration: configuration, envelopes: context.emissionFields,
+            traceRecords: records.map(\.json), traceIndexKey: group.traceIndexKey(message),
+            clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
+        )
+        return PreparedCommit(
+            message: message, deliveries: deliveries, logger: logger, started: started, records: records, command: command,
+            writtenKeys: Set(context.writes.map(\.write.key)),
+            published: context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }
+        )
+    }
+
+    /// Records a commit's outcome; returns `false` when it met changed state and must be handled again.
+    private func settle(_ prepared: PreparedCommit, reply: RedisValue, started: ContinuousClock.Instant) throws -> Bool {
+        let topic = prepared.message.topic
+        switch try CommitScript.result(reply) {
+        case .committed:
+            for record in prepared.records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
+            let elapsed = ContinuousClock.now - started
+            metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            prepared.logger.debug("message handled", metadata: [
+                "acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
+                "published": .string(prepared.published.joined(separator: ",")),
+            ])
+            return true
+        case .duplicate:
+            metrics.message("duplicate", topic: topic)
+            prepared.logger.info("duplicate message acknowledged without effect")
+            return true
+        case .conflict(let key, let field):
+            metrics.message("conflict", topic: topic)
+            prepared.logger.debug("state changed while handling; handling again", metadata: [
+                "key": .string(key), "field": .string(field == CommitScript.existenceField ? "exists" : field),
+            ])
+            return false
+        }
+    }
+
+    private func fail(_ message: Message, deliveries: Int, logger: Logger, error: any Error) async {
+        metrics.message("failed", topic: message.topic)
+        logger.error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
+        _ = try? await client.execute("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)")
+    }
+
+    private func messageLogger(_ message: Message) -> Logger {
         var logger = logger
         logger[metadataKey: "signal.id"] = .string(message.id)
         logger[metadataKey: "trace.id"] = .string(message.trace)
         logger[metadataKey: "stream"] = .string(message.topic.key)
         if let goal = message["goal_id"] { logger[metadataKey: "goal.id"] = .string(goal) }
-        let started = ContinuousClock.now
-        do {
-            try await process(message, deliveries: deliveries, logger: logger)
-            let elapsed = ContinuousClock.now - started
-            metrics.handled(topic: message.topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-        } catch {
-            metrics.message("failed", topic: message.topic)
-            logger.error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
-            _ = try? await client.execute("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)")
-        }
+        return logger
     }
+}
 
-    private func process(_ message: Message, deliveries: Int, logger: Logger) async throws {
-        let receivers = group.receivers(of: message.topic)
-        for attempt in 1...configuration.conflictRetries {
-            let context = ReceiverContext(message: message, group: group.name, client: client)
-            var records: [TraceRecord] = []
-            for receiver in receivers {
-                context.receiver = receiver.name
-                let writesBefore = context.writes.count
-                let emissionsBefore = context.emissions.count
-                let reason = try await receiver.guardCheck(context)
-                if reason == nil { try await receiver.effect(context) }
-                records.append(TraceRecord(
-                    atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
-                    message: message.id, cause: message.cause, group: group.name, receiver: receiver.name,
-                    acted: reason == nil, reason: reason ?? "",
-                    published: context.emissions[emissionsBefore...].map {
-                        TraceRecord.Published(signal: $0.emission.topic.name, kind: $0.emission.topic.kind.rawValue, id: $0.id)
-                    },
-                    writes: context.writes[writesBefore...].map(\.write.summary)
-                ))
-            }
-            let command = CommitScript.command(
-                context: context, configuration: configuration, envelopes: context.emissionFields,
-                traceRecords: records.map(\.json), traceIndexKey: group.traceIndexKey(message),
-                clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
-            )
-            switch try CommitScript.result(try await client.pipeline([command])[0]) {
-            case .committed:
-                for record in records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
-                logger.debug("message handled", metadata: [
-                    "acted": .string(records.filter(\.acted).map(\.receiver).joined(separator: ",")),
-                    "published": .string(context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
-                ])
-                return
-            case .duplicate:
-                metrics.message("duplicate", topic: message.topic)
-                logger.info("duplicate message acknowledged without effect")
-                return
-            case .conflict(let key, let field):
-                metrics.message("conflict", topic: message.topic)
-                logger.debug("state changed while handling; handling again", metadata: [
-                    "key": .string(key), "field": .string(field == CommitScript.existenceField ? "exists" : field), "attempt": "\(attempt)",
-                ])
-            }
-        }
-        throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
-    }
+/// A message whose receivers have run, with the commit that finishes it.
+struct PreparedCommit {
+    let message: Message
+    let deliveries: Int
+    let logger: Logger
+    let started: ContinuousClock.Instant
+    let records: [TraceRecord]
+    let command: RedisCommand
+    /// The keys the commit writes; a later message reading one of them waits for this commit.
+    let writtenKeys: Set<String>
+    /// `stream#id` of each emission, for the log.
+    let published: [String]
 }

@@ -39,8 +39,8 @@ public final class HashSnapshot {
         self[field].flatMap { Int64($0) }
     }
 
-    /// All fields whose name starts with `prefix`, without recording reads of each: used for scans such as
-    /// the session's `exclusive_goal_pairs.*`. Records a read of the whole prefix set instead.
+    /// All fields whose name starts with `prefix` (for scans such as the session's `exclusive_goal_pairs.*`).
+    /// Records a read of each field found; a field added under the prefix meanwhile is not detected.
     public func fields(withPrefix prefix: String) -> [String: String] {
         let matching = fields.filter { $0.key.hasPrefix(prefix) }
         for (field, value) in matching where !written.contains(field) && reads[field] == nil {

@@ -14,6 +14,8 @@ public final class ReceiverContext {
     private var hashes: [String: HashSnapshot] = [:]
     private(set) var writes: [(receiver: String, write: Write)] = []
     private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
+    /// Called before a hash is loaded, so commits still waiting in the batch pipeline that write it go first.
+    var beforeLoad: ((String) async -> Void)?
     /// The receiver currently running, for deriving ids and tracing.
     var receiver = ""
     private var emittedByReceiver: [String: Int] = [:]
@@ -30,6 +32,7 @@ public final class ReceiverContext {
     /// A hash's fields as this message sees them, loaded from Redis on first use.
     public func hash(_ key: String) async throws -> HashSnapshot {
         if let loaded = hashes[key] { return loaded }
+        await beforeLoad?(key)
         let reply = try await client.execute("HGETALL", key)
         let snapshot = HashSnapshot(key: key, fields: reply.fieldMap)
         hashes[key] = snapshot
@@ -48,7 +51,7 @@ public final class ReceiverContext {
     public func emit(_ topic: Topic, _ payload: [(String, String)]) -> String {
         let index = emittedByReceiver[receiver, default: 0]
         emittedByReceiver[receiver] = index + 1
-        let id = MessageID.derived(cause: message.id, receiver: receiver, topic: topic, index: index)
+        let id = MessageID.derived(cause: message.id, group: group, receiver: receiver, topic: topic, index: index)
         emissions.append((receiver, Emission(topic, payload), id))
         return id
     }

@@ -6,7 +6,7 @@ public struct ReceiverGroup: Sendable {
     public let name: String
     /// The receivers, in the order the seed lists them.
     public let receivers: [Receiver]
-    /// The key of a sorted set indexing the message's chain for tracing (`trace:goal:<id>`), if any.
+    /// The key of a sorted set indexing the message's chain for tracing (for the goal flow, `traces:{<goal_id>}`), if any.
     public let traceIndexKey: @Sendable (Message) -> String?
 
     /// Declares a group.

@@ -120,7 +120,8 @@ struct SignalCatalogueTests {
         let declared = Set(Self.declared.map { "\($0.topic.key) \($0.group) \($0.receiver)" })
         for (key, rows) in try Self.sections() {
             for row in rows {
-                #expect(declared.contains("\(key) \(row.group) \(row.receiver)"), "`## \(key)` documents \(row), which the code does not declare")
+                let isDeclared = declared.contains("\(key) \(row.group) \(row.receiver)")
+                #expect(isDeclared, "`## \(key)` documents \(row), which the code does not declare")
             }
         }
     }
@@ -161,9 +162,11 @@ struct SignalCatalogueTests {
                     if let placeholder = reason.firstIndex(of: "<") {
                         // An interpolated reason such as `escrow already <state>`.
                         let stem = reason[..<placeholder]
-                        #expect(source.contains("\"\(stem)\\("), "`## \(key)` \(row): no guard string starts with '\(stem)'")
+                        let found = source.contains("\"\(stem)\\(")
+                        #expect(found, "`## \(key)` \(row): no guard string starts with '\(stem)'")
                     } else {
-                        #expect(source.contains("\"\(reason)\""), "`## \(key)` \(row): '\(reason)' is not a guard string in Sources/GoalDomain")
+                        let found = source.contains("\"\(reason)\"")
+                        #expect(found, "`## \(key)` \(row): '\(reason)' is not a guard string in Sources/GoalDomain")
                     }
                 }
             }

@@ -82,25 +82,38 @@ struct PresenceTests {
         }
     }
 
-    @Test("a vacate and its occupy read in one batch are applied in event-time order")
+    @Test("presence events read in one batch are applied in event-time order, not stream order")
     func reorderedInOneBatch() async throws {
         try await withRedisServer { server in
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
             try await GoalStore(client: client).create(spec)
-            // Stored before any consumer runs: one XREADGROUP reads both.
-            _ = try await Publisher(client: client).publish([
+            let publisher = Publisher(client: client)
+            try await withFlow(server) {
+                _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
+                try await waitSettled(client)
+            }
+            // Stored while no consumer runs, so one XREADGROUP reads both: the re-occupy at T+500 comes first
+            // in stream order (signal:channel_occupied sorts before signal:channel_vacated), the vacate at
+            // T+400 first in event time.
+            _ = try await publisher.publish([
                 webhook(Topics.channelVacated, id: "evt-vacated", at: T + 400, channel: channel),
-                webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel),
+                webhook(Topics.channelOccupied, id: "evt-reoccupied", at: T + 500, channel: channel),
             ])
             try await withFlow(server) {
                 try await waitSettled(client)
+                let running = try await hashFields(client, "goal:{g1}")
+                #expect(running["progress"] == "400")
+                #expect(running["context.started"] == "\(T + 500)")
+                _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated-2", at: T + 600, channel: channel)])
+                try await waitSettled(client)
             }
             let goal = try await hashFields(client, "goal:{g1}")
-            #expect(goal["progress"] == "400")
-            #expect(goal["context.started"] == "\(T)")
-            #expect(goal["context.paused"] == "\(T + 400)")
+            #expect(goal["progress"] == "500")
+            #expect(goal["context.started"] == "\(T + 500)")
+            #expect(goal["context.paused"] == "\(T + 600)")
+            #expect(goal["context.last_updated"] == "\(T + 600)")
         }
     }
 
@@ -219,15 +232,13 @@ struct PresenceTests {
             #expect(added.map(\.receiver) == ["trigger_online", "trigger_user_enter", "karaoke_control"])
             #expect(added.map(\.acted) == [false, true, false])
             #expect(added.first?.reason == "acts on channel_occupied")
-            #expect(added[1].writes == ["SADD presence:\(channel) u1"])
+            #expect(added[1].writes.contains("SADD presence:\(channel) u1"))
             let nobody = try await traceRecords(client, "add-nobody").first { $0.receiver == "trigger_user_enter" }
             #expect(nobody?.reason == "no user_id")
         }
     }
 
-    /// Known issue: trigger_user_enter applies member events in arrival order, not event-time order, so a
-    /// late member event undoes a newer one (DESIGN: "presence events for a goal are applied in event-time
-    /// order"). Remove `withKnownIssue` once it is fixed.
+    /// DESIGN: "presence events for a goal are applied in event-time order" — per member, for member events.
     @Test("member events are applied in event-time order: a late older event does not undo a newer one")
     func memberEventsInEventTimeOrder() async throws {
         try await withRedisServer { server in
@@ -247,15 +258,15 @@ struct PresenceTests {
                 try await waitSettled(client)
             }
             let members = try await client.execute("SMEMBERS", "presence:\(channel)").array?.compactMap(\.string).sorted()
-            withKnownIssue("trigger_user_enter ignores event time (reported to the lead)") {
-                #expect(members == ["u2"])
-            }
+            #expect(members == ["u2"])
+            let stale = try await traceRecords(client, "add-u1").first { $0.receiver == "trigger_user_enter" }
+            #expect(stale?.acted == false)
+            #expect(stale?.reason.hasPrefix("stale") == true)
         }
     }
 
-    /// Known issue: with whole-second times, a re-occupy in the same second as the vacate sets
-    /// `context.started == context.paused`, which the contract's rule (`paused ≥ started` = not running)
-    /// reads as stopped, so the next vacate adds nothing. Remove `withKnownIssue` once it is decided and fixed.
+    /// With whole-second times a re-occupy in the same second as the vacate must not read as a stopped timer
+    /// (`context.paused ≥ context.started`), or the next vacate would add nothing.
     @Test("a channel re-occupied in the same second it was vacated runs the timer again")
     func reoccupiedInTheSameSecond() async throws {
         try await withRedisServer { server in
@@ -274,9 +285,7 @@ struct PresenceTests {
                 }
             }
             let progress = try await client.execute("HGET", "goal:{g1}", "progress").string
-            withKnownIssue("started == paused reads as a stopped timer (reported to the lead)") {
-                #expect(progress == "200")
-            }
+            #expect(progress == "200")
         }
     }
 }

@@ -72,7 +72,7 @@ struct ExactlyOnceTests {
             let downstream = try await streamEntries(client, output.key)
             #expect(downstream.count == 1)
             #expect(downstream.first?.fields == [
-                "id", MessageID.derived(cause: "pay-1", receiver: "book", topic: output, index: 0), "signal", "bus.dup.out",
+                "id", MessageID.derived(cause: "pay-1", group: "ledger", receiver: "book", topic: output, index: 0), "signal", "bus.dup.out",
                 "at_ms", "1732600000250", "cause", "pay-1", "trace", "pay-1", "amount", "500", "payer", "v1",
             ])
             let ttl = try await integer(client, "TTL", "done:ledger:pay-1")
@@ -214,8 +214,8 @@ struct ExactlyOnceTests {
                 ])
                 try await waitSettled(client, [(topic.key, "first"), (work.key, "second")])
             }
-            let jobA = MessageID.derived(cause: "root-1", receiver: "actor", topic: work, index: 0)
-            let jobB = MessageID.derived(cause: "root-1", receiver: "actor", topic: work, index: 1)
+            let jobA = MessageID.derived(cause: "root-1", group: "first", receiver: "actor", topic: work, index: 0)
+            let jobB = MessageID.derived(cause: "root-1", group: "first", receiver: "actor", topic: work, index: 1)
             let records = try await traceRecords(client, "root-1")
             #expect(records.count == 4)
             guard records.count == 4 else { return }

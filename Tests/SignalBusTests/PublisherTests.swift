@@ -24,7 +24,8 @@ struct PublisherTests {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var result: [(String, [String: String])] = []
         var index = 0
-        while index + 2 < lines.count {
+        // Only complete lines: the last element is what follows the last newline.
+        while index + 2 < lines.count - 1 {
             if lines[index] == "message" {
                 let object = try JSONDecoder().decode([String: String].self, from: Data(lines[index + 2].utf8))
                 result.append((lines[index + 1], object))
