@@ -1,3 +1,5 @@
+import SignalBus
+
 /// The gateway's answer to one webhook: an HTTP status and a JSON body.
 public struct WebhookResult: Sendable, Hashable {
     /// The HTTP status code.
@@ -10,22 +12,8 @@ public struct WebhookResult: Sendable, Hashable {
     }
 
     static func error(_ status: Int, _ message: String, field: String? = nil) -> WebhookResult {
-        var members = [#""error":\#(quoted(message))"#]
-        if let field { members.append(#""field":\#(quoted(field))"#) }
-        return WebhookResult(status: status, body: "{" + members.joined(separator: ",") + "}")
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += "?"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        var members = [("error", JSONText.quoted(message))]
+        if let field { members.append(("field", JSONText.quoted(field))) }
+        return WebhookResult(status: status, body: JSONText.object(members))
     }
 }

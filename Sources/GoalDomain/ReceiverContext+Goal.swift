@@ -28,25 +28,7 @@ extension ReceiverContext {
 
     /// Appends a client notification for Pusher to `outbox:pusher`.
     func notify(channel: String, event: String, data: [(String, String)]) {
-        let json = "{" + data.map { "\"\($0.0)\":\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+        let json = JSONText.object(data.map { ($0.0, JSONText.quoted($0.1)) })
         write(.streamAppend(key: Keys.pusherOutbox, fields: ["channel", channel, "event", event, "data", json, "cause", message.id]))
     }
-
-    private static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case _ where scalar.value < 0x20: result += "\\u" + hex4(scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-}
-
-private func hex4(_ value: UInt32) -> String {
-    let hex = String(value, radix: 16)
-    return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
 }

@@ -76,6 +76,18 @@ extension RedisValue {
         return map
     }
 
+    /// An array of alternating names and replies (`XINFO GROUPS` entries, `XINFO STREAM`) as a dictionary.
+    public var pairs: [String: RedisValue] {
+        var result: [String: RedisValue] = [:]
+        let elements = array ?? []
+        var index = 0
+        while index + 1 < elements.count {
+            if let name = elements[index].string { result[name] = elements[index + 1] }
+            index += 2
+        }
+        return result
+    }
+
     /// Returns the reply, or throws ``RedisError`` when it is an error reply.
     public func checked() throws(RedisError) -> RedisValue {
         if case .error(let message) = self { throw RedisError(code: .server, message: message) }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SignalBus
 
 /// Logging for every executable: one line per event on standard error, as text, logfmt or JSON.
 public enum LogSetup {
@@ -57,28 +58,16 @@ public struct LineLogHandler: LogHandler {
             line = ([("time", time), ("level", event.level.rawValue), ("service", label), ("msg", "\(event.message)")] + fields)
                 .map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            line = "{" + ([("time", time), ("level", event.level.rawValue), ("service", label), ("msg", "\(event.message)")] + fields)
-                .map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            line = JSONText.object(
+                ([("time", time), ("level", event.level.rawValue), ("service", label), ("msg", "\(event.message)")] + fields)
+                    .map { ($0.0, JSONText.quoted($0.1)) }
+            )
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     private static func logfmtValue(_ value: String) -> String {
         value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) || value.isEmpty
-            ? jsonString(value) : value
-    }
-
-    private static func jsonString(_ value: String) -> String {
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+            ? JSONText.quoted(value) : value
     }
 }

@@ -53,21 +53,10 @@ extension ConsumerWorker {
     private func reportBacklog(_ topic: Topic) async throws {
         let groups = try await client.execute("XINFO", "GROUPS", topic.key)
         for info in groups.array ?? [] {
-            let fields = Self.pairs(info)
+            let fields = info.pairs
             guard fields["name"]?.string == group.name else { continue }
             metrics.backlog(stream: topic.key, lag: fields["lag"]?.int ?? 0, pending: fields["pending"]?.int ?? 0)
         }
-    }
-
-    static func pairs(_ value: RedisValue) -> [String: RedisValue] {
-        var result: [String: RedisValue] = [:]
-        let elements = value.array ?? []
-        var index = 0
-        while index + 1 < elements.count {
-            if let name = elements[index].string { result[name] = elements[index + 1] }
-            index += 2
-        }
-        return result
     }
 
     static let deadLetterScript = RedisScript(#"""

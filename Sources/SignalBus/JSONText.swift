@@ -1,7 +1,7 @@
-/// Minimal JSON text building for the flat objects the bus writes (trace records, pub/sub payloads).
-enum JSONText {
+/// Minimal JSON text building for flat objects (trace records, notifications, error bodies, log lines).
+public enum JSONText {
     /// `text` as a JSON string literal, quotes included.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         var result = "\""
         result.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {
@@ -21,12 +21,12 @@ enum JSONText {
     }
 
     /// A JSON object from ordered members whose values are already JSON text.
-    static func object(_ members: [(String, String)]) -> String {
+    public static func object(_ members: [(String, String)]) -> String {
         "{" + members.map { quoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 
     /// A JSON array of values that are already JSON text.
-    static func array(_ elements: [String]) -> String {
+    public static func array(_ elements: [String]) -> String {
         "[" + elements.joined(separator: ",") + "]"
     }
 }

@@ -14,11 +14,7 @@ struct LagCommand: AsyncParsableCommand {
             let length = try await environment.redis.execute("XLEN", topic.key).int ?? 0
             let groups = (try? await environment.redis.execute("XINFO", "GROUPS", topic.key))?.array ?? []
             for info in groups {
-                var fields: [String: RedisValue] = [:]
-                let elements = info.array ?? []
-                for index in stride(from: 0, to: elements.count - 1, by: 2) {
-                    if let name = elements[index].string { fields[name] = elements[index + 1] }
-                }
+                let fields = info.pairs
                 let name = fields["name"]?.string ?? "?"
                 let lag = fields["lag"]?.int.map(String.init) ?? "?"
                 let pending = fields["pending"]?.int ?? 0

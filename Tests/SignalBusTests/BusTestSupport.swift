@@ -90,29 +90,6 @@ func withConsumers(_ consumers: [GroupConsumer], _ body: () async throws -> Void
     }
 }
 
-/// Whether, in one atomic snapshot (`MULTI`/`EXEC`), every group has read every entry of its stream and
-/// has nothing pending: nothing is in flight and nothing more will happen.
-func isSettled(_ client: RedisClient, _ pairs: [(stream: String, group: String)]) async throws -> Bool {
-    let streams = Array(Set(pairs.map(\.stream))).sorted()
-    var commands = [RedisCommand("MULTI")]
-    for stream in streams {
-        commands.append(RedisCommand("XINFO", "STREAM", stream))
-        commands.append(RedisCommand("XINFO", "GROUPS", stream))
-    }
-    commands.append(RedisCommand("EXEC"))
-    let replies = try await client.pipeline(commands)
-    guard let exec = replies.last?.array, exec.count == streams.count * 2 else { return false }
-    for (index, stream) in streams.enumerated() {
-        guard let last = pairMap(exec[2 * index])["last-generated-id"]?.string else { return false }
-        let groups = (exec[2 * index + 1].array ?? []).map(pairMap)
-        for pair in pairs where pair.stream == stream {
-            guard let info = groups.first(where: { $0["name"]?.string == pair.group }),
-                  info["pending"]?.int == 0, info["last-delivered-id"]?.string == last
-            else { return false }
-        }
-    }
-    return true
-}
 
 /// Waits until ``isSettled(_:_:)``.
 func waitSettled(
@@ -123,17 +100,6 @@ func waitSettled(
     }
 }
 
-/// An alternating name/value array reply as a dictionary of replies.
-func pairMap(_ value: RedisValue) -> [String: RedisValue] {
-    var result: [String: RedisValue] = [:]
-    let elements = value.array ?? []
-    var index = 0
-    while index + 1 < elements.count {
-        if let name = elements[index].string { result[name] = elements[index + 1] }
-        index += 2
-    }
-    return result
-}
 
 /// A stream's entries: entry id and fields in stored order.
 struct StreamEntry: Equatable {

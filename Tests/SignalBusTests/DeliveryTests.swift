@@ -44,7 +44,7 @@ struct DeliveryTests {
                 let pending = try await pendingCount(client, topic.key, group)
                 #expect(pending == 0)
             }
-            let groups = try await client.execute("XINFO", "GROUPS", topic.key).array?.map(pairMap) ?? []
+            let groups = try await client.execute("XINFO", "GROUPS", topic.key).array?.map(\.pairs) ?? []
             #expect(groups.compactMap { $0["name"]?.string }.sorted() == ["alpha", "beta"])
             #expect(groups.map { $0["entries-read"]?.int } == [200, 200])
             #expect(groups.map { $0["lag"]?.int } == [0, 0])
@@ -126,7 +126,7 @@ struct DeliveryTests {
             #expect(counts == ["lost0": "1", "fresh0": "1"])
             let pending = try await pendingCount(client, topic.key, "crashers")
             #expect(pending == 0)
-            let consumers = try await client.execute("XINFO", "CONSUMERS", topic.key, "crashers").array?.map(pairMap) ?? []
+            let consumers = try await client.execute("XINFO", "CONSUMERS", topic.key, "crashers").array?.map(\.pairs) ?? []
             let pendingByConsumer = Dictionary(uniqueKeysWithValues: consumers.compactMap { info -> (String, Int)? in
                 guard let name = info["name"]?.string, let pending = info["pending"]?.int else { return nil }
                 return (name, pending)
@@ -216,7 +216,7 @@ struct DeliveryTests {
             }
             let counts = try await hashFields(client, "count:survivors")
             #expect(counts == ["after0": "1", "after1": "1", "after2": "1"])
-            let groups = try await client.execute("XINFO", "GROUPS", topic.key).array?.map(pairMap) ?? []
+            let groups = try await client.execute("XINFO", "GROUPS", topic.key).array?.map(\.pairs) ?? []
             #expect(groups.compactMap { $0["name"]?.string } == ["survivors"])
             let pending = try await pendingCount(client, topic.key, "survivors")
             #expect(pending == 0)

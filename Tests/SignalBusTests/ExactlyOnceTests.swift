@@ -67,7 +67,7 @@ struct ExactlyOnceTests {
             #expect(xlen == copies)
             let pending = try await pendingCount(client, input.key, "ledger")
             #expect(pending == 0, "the duplicate is acknowledged")
-            let groups = try await client.execute("XINFO", "GROUPS", input.key).array?.map(pairMap) ?? []
+            let groups = try await client.execute("XINFO", "GROUPS", input.key).array?.map(\.pairs) ?? []
             #expect(groups.first?["entries-read"]?.int == copies)
             let downstream = try await streamEntries(client, output.key)
             #expect(downstream.count == 1)
