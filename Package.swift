@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "DocsTests", dependencies: ["GoalDomain", "SignalBus"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Redis", "RedisTestSupport", "PusherWebhook", "GoalDomain"]
+            dependencies: ["Redis", "RedisTestSupport", "PusherWebhook", "GoalDomain", "SignalBus"]
         ),
     ]
 )

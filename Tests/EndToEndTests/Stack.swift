@@ -19,6 +19,8 @@ final class Stack: @unchecked Sendable {
     let gatewayPort: Int
     let logDirectory: String
     private(set) var processes: [String: ChildProcess] = [:]
+    private var environment: [String: String] = [:]
+    private var binaries = ""
 
     private init(redis: RedisTestServer, gatewayPort: Int, logDirectory: String) {
         self.redis = redis
@@ -44,13 +46,18 @@ final class Stack: @unchecked Sendable {
         environment["LOG_LEVEL"] = "debug"
         environment["METRICS_PORT"] = nil
         environment.merge(extraEnvironment) { $1 }
-        for service in services {
-            stack.processes[service] = try ChildProcess(
-                executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logs)/\(service).log"
-            )
-        }
+        stack.environment = environment
+        stack.binaries = binaries
+        for service in services { try stack.launch(service) }
         try await stack.waitUntilReady()
         return stack
+    }
+
+    /// Starts (or starts again) one service; its output is appended to its log.
+    func launch(_ service: String) throws {
+        processes[service] = try ChildProcess(
+            executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logDirectory)/\(service).log"
+        )
     }
 
     /// Runs `body` with a started stack and stops everything afterwards, also when `body` throws.

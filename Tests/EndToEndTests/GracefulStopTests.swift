@@ -1,0 +1,71 @@
+import Foundation
+import GoalDomain
+import Redis
+import RedisTestSupport
+import SignalBus
+import Testing
+
+@Suite("End to end: stopping a receiver mid-batch", .serialized)
+struct GracefulStopTests {
+    static let goals = 200
+
+    /// One webhook body with up to 20 events, as Pusher batches them.
+    private func batch(_ name: String, goals: Range<Int>, at seconds: Int64) -> [UInt8] {
+        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@stop-\#($0)","user_id":"v\#($0)"}"# }
+        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
+    }
+
+    @Test("SIGTERM to karaoke and goals while they work: each exits 0 in time, nothing is lost or doubled")
+    func sigtermMidBatch() async throws {
+        try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "2000", "BUS_BATCH_SIZE": "16"]) { stack in
+            let redis = stack.client()
+            let store = GoalStore(client: redis)
+            let t = Int64(Date().timeIntervalSince1970)
+            for index in 0..<Self.goals {
+                var spec = GoalSpec(id: "stop-\(index)")
+                spec.amount = 100
+                try await store.create(spec)
+            }
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                #expect(try await stack.post(batch("channel_occupied", goals: start..<min(start + 20, Self.goals), at: t)).0 == 200)
+            }
+            try await stack.waitFor("every timer to start") {
+                try await isSettled(redis, [("signal:channel_occupied", "karaoke")])
+            }
+
+            // Vacate every goal while stopping karaoke and goals in the middle of the work.
+            var stops: [String: (status: Int32?, seconds: Double)] = [:]
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                #expect(try await stack.post(batch("channel_vacated", goals: start..<min(start + 20, Self.goals), at: t + 400)).0 == 200)
+                if start == 100 {
+                    for service in ["karaoke", "goals"] {
+                        let began = ContinuousClock.now
+                        let status = await stack.processes[service]!.stop(timeout: .seconds(12))
+                        let elapsed = ContinuousClock.now - began
+                        stops[service] = (status, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                        try stack.launch(service)
+                    }
+                }
+            }
+            for (service, stop) in stops {
+                #expect(stop.status == 0, "\(service) exits 0 after SIGTERM")
+                #expect(stop.seconds < 12, "\(service) stops within the bound (took \(stop.seconds) s)")
+            }
+
+            try await stack.waitFor("every goal to end", timeout: .seconds(60)) {
+                try await redis.execute("XLEN", "signal:goal.ended").int == Self.goals
+            }
+            try await stack.waitFor("every group to settle", timeout: .seconds(30)) {
+                try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
+            }
+            for stream in ["task:increment_goal_progress", "signal:goal.progressed", "signal:goal.completed", "task:deactivate_goal", "signal:goal.ended", "task:StartSnapshot"] {
+                #expect(try await redis.execute("XLEN", stream).int == Self.goals, "\(stream) holds one entry per goal")
+            }
+            for index in 0..<Self.goals {
+                let goal = try await redis.execute("HGETALL", "goal:{stop-\(index)}").fieldMap
+                #expect(goal["progress"] == "400" && goal["active"] == "0" && goal["level"] == "1", "goal stop-\(index): \(goal)")
+            }
+            #expect(try await redis.execute("HGET", "tracking:counters", "goal.ended").string == String(Self.goals))
+        }
+    }
+}
