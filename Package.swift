@@ -85,8 +85,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Notifier",
+            dependencies: [
+                "Redis",
+                "SignalBus",
+                "ServiceRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
+                "Notifier",
                 "Redis",
                 "SignalBus",
                 "GoalDomain",
@@ -133,6 +146,18 @@ let package = Package(
         .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),
         .testTarget(name: "DocsTests", dependencies: ["GoalDomain", "SignalBus"]),
+        .testTarget(name: "ACLTests", dependencies: ["Redis", "RedisTestSupport", "SignalBus", "GoalDomain"]),
+        .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Gateway", "Redis", "SignalBus"]),
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: [
+                "Notifier", "Redis", "RedisTestSupport", "ServiceRuntime", "SignalBus",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Redis", "RedisTestSupport", "PusherWebhook", "GoalDomain", "SignalBus"]

@@ -183,7 +183,6 @@ export CONFIG_FILE=$root/Config/local.json
 export REDIS_URL=redis://127.0.0.1:$redis_port/0
 export HTTP_HOST=127.0.0.1
 export HTTP_PORT=$http_port
-export PUSHER_APP_ID=smoke
 export PUSHER_APP_KEY=smoke-key
 export PUSHER_APP_SECRET=smoke-secret
 export ALLOW_UNSIGNED_WEBHOOKS=false

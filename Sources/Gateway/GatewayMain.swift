@@ -1,10 +1,11 @@
 import Logging
+import Notifier
 import Redis
 import ServiceRuntime
 import SignalBus
 
-/// The whole of the `gateway` executable: configuration, logs, metrics, the HTTP application, and a clean
-/// stop on SIGINT/SIGTERM.
+/// The whole of the `gateway` executable: configuration, logs, metrics, the HTTP application, the sender of
+/// `outbox:pusher` notifications (when Pusher credentials are configured), and a clean stop on SIGINT/SIGTERM.
 public enum GatewayMain {
     /// Runs the gateway; exits the process with status 1 on a configuration error.
     public static func run() async {
@@ -21,7 +22,8 @@ public enum GatewayMain {
                 "signed": .stringConvertible(gateway.appSecret != nil), "unsigned.allowed": .stringConvertible(gateway.allowUnsigned),
             ])
             let app = GatewayApp.build(settings: gateway, redis: redis, bus: bus, registry: registry, logger: logger)
-            try await ServiceRunner.run([app], shutdownTimeout: bus.shutdownTimeout, logger: logger)
+            let notifier = try PusherNotifier.services(settings: settings, redis: redis, logger: logger)
+            try await ServiceRunner.run([app] + notifier, shutdownTimeout: bus.shutdownTimeout, logger: logger)
             logger.info("stopped")
         } catch {
             ServiceRunner.fail("gateway", error)

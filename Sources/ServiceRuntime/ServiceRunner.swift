@@ -5,13 +5,14 @@ import UnixSignals
 
 /// Runs a process's services in one `ServiceGroup` that stops gracefully on SIGTERM or SIGINT.
 public enum ServiceRunner {
-    /// Runs `services` until a signal; waits at most `shutdownTimeout` for them to finish their work.
+    /// Runs `services` until a signal; waits at most `shutdownTimeout` for them to finish their work. A second
+    /// signal exits at once (``ForcedExit``).
     public static func run(_ services: [any Service], shutdownTimeout: Duration, logger: Logger) async throws {
         // The lifecycle's own debug lines describe every service in full; keep them out of debug logs.
         var lifecycleLogger = logger
         lifecycleLogger.logLevel = max(logger.logLevel, .info)
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
+            services: ([ForcedExit()] + services).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: lifecycleLogger
         )

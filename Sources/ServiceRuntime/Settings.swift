@@ -22,6 +22,7 @@ public struct Settings: Sendable {
             throw SettingsError(key: "CONFIG_FILE", message: "configuration file '\(path)' does not exist")
         }
         if exists {
+            try checkKeys(inFile: path)
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(path)))
             } catch {
@@ -29,6 +30,45 @@ public struct Settings: Sendable {
             }
         }
         return Settings(reader: ConfigReader(providers: providers), file: exists ? path : nil)
+    }
+
+    /// Every key a configuration file may hold; any other key is refused at start-up, as a misspelt key
+    /// would otherwise be silently ignored.
+    public static let knownKeys: Set<String> = [
+        "redis.url", "redis.connections",
+        "http.host", "http.port",
+        "pusher.app.id", "pusher.app.key", "pusher.app.secret", "pusher.api.url", "allow.unsigned.webhooks",
+        "log.level", "log.format", "metrics.host", "metrics.port",
+        "webhook.window.seconds", "webhook.body.limit", "webhook.dedup.seconds",
+        "bus.batch.size", "bus.block.ms", "bus.claim.idle.ms", "bus.max.deliveries", "bus.stream.maxlen",
+        "bus.dedup.seconds", "bus.shutdown.seconds", "trace.seconds",
+        "expiry.sweep.seconds", "pairs.retention.seconds",
+        "pusher.cluster", "notifier.backoff.initial.ms", "notifier.backoff.max.ms", "notifier.batch.size",
+        "notifier.block.ms", "notifier.claim.idle.ms", "notifier.max.attempts", "notifier.timeout.ms",
+    ]
+
+    /// Refuses a configuration file that is not a JSON object or holds a key nobody reads.
+    static func checkKeys(inFile path: String) throws {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw SettingsError(key: "CONFIG_FILE", message: "cannot read '\(path)': \(error.localizedDescription)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw SettingsError(key: "CONFIG_FILE", message: "'\(path)' is not a JSON object")
+        }
+        for key in flattenedKeys(object).sorted() where !knownKeys.contains(key) {
+            throw SettingsError(key: key, message: "unknown key in '\(path)'; known keys: \(knownKeys.sorted().joined(separator: ", "))")
+        }
+    }
+
+    private static func flattenedKeys(_ object: [String: Any], prefix: String = "") -> [String] {
+        object.flatMap { key, value -> [String] in
+            let path = prefix.isEmpty ? key : "\(prefix).\(key)"
+            if let nested = value as? [String: Any] { return flattenedKeys(nested, prefix: path) }
+            return [path]
+        }
     }
 
     /// Settings from explicit values only (tests).

@@ -202,8 +202,8 @@ final class ConsumerWorker {
             for record in prepared.records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
             let elapsed = ContinuousClock.now - started
             metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-            prepared.logger.debug("message handled", metadata: [
-                "acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
+            prepared.logger.info("message handled", metadata: [
+                "receivers.acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
                 "published": .string(prepared.published.joined(separator: ",")),
             ])
             return true

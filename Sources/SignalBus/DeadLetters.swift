@@ -11,11 +11,34 @@ public struct DeadLetters: Sendable {
 
     /// Moves dead letters back onto their stream with their original envelope (so groups that already
     /// handled the message recognise it by its id), removing them from `dead:<stream>`.
-    /// - Parameter entryID: one dead-letter entry, or all when `nil`.
+    /// - Parameters:
+    ///   - stream: the stream key (`signal:goal.ended`, `outbox:pusher`); its dead letters are in `dead:<stream>`.
+    ///   - entryID: one dead-letter entry, or all when `nil`.
     /// - Returns: how many were replayed.
-    public func replay(topic: Topic, entryID: String?) async throws -> Int {
-        let reply = try await client.run(Self.script, keys: [topic.deadLetterKey, topic.key], arguments: [entryID ?? ""])
+    public func replay(stream: String, entryID: String?) async throws -> Int {
+        let reply = try await client.run(Self.script, keys: ["dead:\(stream)", stream], arguments: [entryID ?? ""])
         return reply.int ?? 0
+    }
+
+    /// The command that moves the pending entry `entryID` of any stream (a topic's, or a plain one such as an
+    /// outbox) to `dead:<stream>` and acknowledges it for `group`, as the bus's consumers do: the entry's
+    /// fields are copied with `dead.group`, `dead.entry`, `dead.deliveries` and `dead.error` added, in one
+    /// atomic script. Returned as a command so that callers can pipeline it.
+    ///
+    /// - Parameters:
+    ///   - stream: the stream key, e.g. `outbox:pusher`.
+    ///   - group: the consumer group the entry is pending in.
+    ///   - entryID: the stream entry id.
+    ///   - deliveries: how many times it was delivered, for `dead.deliveries`.
+    ///   - error: the reason, used when `errorsKey` records none for the entry.
+    ///   - errorsKey: a hash of last errors, field `"<stream> <entryID>"`; its value wins over `error`, and is removed.
+    ///   - maxLength: approximate cap on the dead-letter stream's length.
+    public static func moveCommand(
+        stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, maxLength: Int
+    ) -> RedisCommand {
+        ConsumerWorker.deadLetterScript.evalSHA(
+            keys: [stream, "dead:\(stream)", errorsKey], arguments: [group, entryID, deliveries, error, maxLength]
+        )
     }
 
     static let script = RedisScript(#"""

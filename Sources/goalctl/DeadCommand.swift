@@ -11,19 +11,19 @@ struct DeadCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List dead letters of every stream (or one).")
 
-        @Argument(help: "Stream key, e.g. signal:goal.ended (default: all).") var stream: String?
+        @Argument(help: "Stream key, e.g. signal:goal.ended or outbox:pusher (default: all).") var stream: String?
 
         func run() async throws {
             let environment = try await Environment.load()
-            let topics = try stream.map { [try DeadCommand.topic($0)] } ?? Catalogue.topics
+            let streams = try stream.map { [try DeadCommand.validated($0)] } ?? DeadCommand.streams
             var total = 0
-            for topic in topics {
-                let entries = try await environment.redis.execute("XRANGE", topic.deadLetterKey, "-", "+").array ?? []
+            for stream in streams {
+                let entries = try await environment.redis.execute("XRANGE", "dead:\(stream)", "-", "+").array ?? []
                 for entry in entries {
                     guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
                     let fields = parts[1].fieldMap
                     total += 1
-                    print("\(topic.deadLetterKey) \(id) group=\(fields["dead.group"] ?? "?") deliveries=\(fields["dead.deliveries"] ?? "?") message=\(fields["id"] ?? "?") error=\(fields["dead.error"] ?? "?")")
+                    print("dead:\(stream) \(id) group=\(fields["dead.group"] ?? "?") deliveries=\(fields["dead.deliveries"] ?? "?") message=\(fields["id"] ?? "?") error=\(fields["dead.error"] ?? "?")")
                 }
             }
             print("\(total) dead letter(s)")
@@ -35,19 +35,24 @@ struct DeadCommand: AsyncParsableCommand {
             abstract: "Put dead letters back on their stream; groups that handled them already recognise the duplicate."
         )
 
-        @Argument(help: "Stream key, e.g. signal:goal.ended.") var stream: String
+        @Argument(help: "Stream key, e.g. signal:goal.ended or outbox:pusher.") var stream: String
         @Option(help: "One dead-letter entry id (default: all of the stream).") var id: String?
 
         func run() async throws {
             let environment = try await Environment.load()
-            let topic = try DeadCommand.topic(stream)
-            let replayed = try await DeadLetters(client: environment.redis).replay(topic: topic, entryID: id)
-            print("replayed \(replayed) message(s) onto \(topic.key)")
+            let stream = try DeadCommand.validated(stream)
+            let replayed = try await DeadLetters(client: environment.redis).replay(stream: stream, entryID: id)
+            print("replayed \(replayed) message(s) onto \(stream)")
         }
     }
 
-    static func topic(_ key: String) throws -> Topic {
-        guard let topic = Topic(key: key) else { throw ValidationError("'\(key)' is not a stream key (signal:<name> or task:<name>)") }
-        return topic
+    /// Every stream whose consumers dead-letter: the flow's signals and tasks, and the Pusher outbox.
+    static var streams: [String] { Catalogue.topics.map(\.key) + [Keys.pusherOutbox] }
+
+    static func validated(_ key: String) throws -> String {
+        guard streams.contains(key) else {
+            throw ValidationError("'\(key)' is not a consumed stream; one of: \(streams.joined(separator: ", "))")
+        }
+        return key
     }
 }

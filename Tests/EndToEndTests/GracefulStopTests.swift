@@ -69,3 +69,34 @@ struct GracefulStopTests {
         }
     }
 }
+
+@Suite("End to end: stop signals")
+struct StopSignalTests {
+    @Test("one SIGTERM stops a receiver cleanly (exit 0); a second one exits at once (exit 1)")
+    func secondSignalForcesExit() async throws {
+        try await withRedisServer { server in
+            let binary = (ProcessInfo.processInfo.environment["GOAL_SIGNALS_BIN"] ?? Stack.repositoryRoot + "/.build/debug") + "/goals"
+            var environment = ProcessInfo.processInfo.environment
+            environment["REDIS_URL"] = server.url
+            environment["CONFIG_FILE"] = Stack.repositoryRoot + "/Config/local.json"
+            environment["BUS_BLOCK_MS"] = "5000"
+            environment["METRICS_PORT"] = nil
+
+            let patient = try ChildProcess(executable: binary, arguments: [], environment: environment)
+            try await Task.sleep(for: .seconds(1))
+            patient.send(SIGTERM)
+            let graceful = await patient.wait(timeout: .seconds(30))
+            #expect(graceful == 0)
+
+            let impatient = try ChildProcess(executable: binary, arguments: [], environment: environment)
+            try await Task.sleep(for: .seconds(1))
+            impatient.send(SIGTERM)
+            try await Task.sleep(for: .milliseconds(300))
+            let began = ContinuousClock.now
+            impatient.send(SIGTERM)
+            let forced = await impatient.wait(timeout: .seconds(5))
+            #expect(forced == 1)
+            #expect(ContinuousClock.now - began < .seconds(2))
+        }
+    }
+}

@@ -41,6 +41,7 @@ final class Stack: @unchecked Sendable {
         environment["HTTP_PORT"] = String(stack.gatewayPort)
         environment["PUSHER_APP_KEY"] = appKey
         environment["PUSHER_APP_SECRET"] = appSecret
+        environment["PUSHER_APP_ID"] = nil
         environment["CONFIG_FILE"] = repositoryRoot + "/Config/local.json"
         environment["BUS_BLOCK_MS"] = "200"
         environment["LOG_LEVEL"] = "debug"
@@ -75,9 +76,17 @@ final class Stack: @unchecked Sendable {
     /// Sends SIGTERM to every service and returns their exit statuses; stops Redis.
     @discardableResult
     func stop() async -> [String: Int32] {
+        // One SIGTERM each (a second one would force an immediate exit), then wait for all of them.
+        for process in processes.values { process.send(SIGTERM) }
         var statuses: [String: Int32] = [:]
-        for (name, process) in processes { process.send(SIGTERM); statuses[name] = -1 }
-        for (name, process) in processes { statuses[name] = await process.stop(timeout: .seconds(15)) }
+        for (name, process) in processes {
+            if let status = await process.wait(timeout: .seconds(15)) {
+                statuses[name] = status
+            } else {
+                process.killNow()
+                statuses[name] = -1
+            }
+        }
         await redis.stop()
         return statuses
     }

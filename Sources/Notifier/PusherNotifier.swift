@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Redis
+import ServiceLifecycle
+import ServiceRuntime
+
+/// Sends the client notifications that receivers append to `outbox:pusher` to Pusher's HTTP API, as a `Service`.
+///
+/// It is a uniquely named consumer in the consumer group `notifier` on the stream. For each entry
+/// (`channel`, `event`, `data`) it signs and sends `POST /apps/<id>/events` and:
+/// - on a 2xx acknowledges the entry;
+/// - on a 5xx, a 408 or 429, a timeout or a connection error leaves it pending and retries with exponential
+///   backoff, renewing its claim before each retry; after ``NotifierConfiguration/maxAttempts`` attempts it
+///   moves it to `dead:outbox:pusher` with `dead.group`, `dead.entry`, `dead.deliveries`, `dead.error`;
+/// - on any other status (4xx) moves it to the dead letters at once, with the status and response body.
+///
+/// Entries left pending by a consumer that died are claimed after ``NotifierConfiguration/claimIdle``. On
+/// graceful shutdown it finishes the request in flight and returns; entries read but not sent stay pending.
+/// Redis is used through one ``RedisClient`` of its own, whose thread carries the blocking reads.
+public struct PusherNotifier: Service {
+    /// What to send where, and how to retry.
+    public let configuration: NotifierConfiguration
+    /// Where Redis is.
+    public let redis: RedisConfiguration
+    /// This consumer's name in the group; unique per replica.
+    public let consumerName: String
+    private let logger: Logger
+
+    /// Creates a notifier; nothing happens until ``run()``.
+    /// - Parameters:
+    ///   - configuration: Pusher credentials and delivery settings.
+    ///   - redis: where the outbox is.
+    ///   - consumerName: the consumer's name; `notifier-<host>-<pid>-<random>` when `nil`.
+    ///   - logger: the caller's logger; entries are logged with `outbox.entry`, `pusher.channel`, `pusher.event`.
+    public init(configuration: NotifierConfiguration, redis: RedisConfiguration, consumerName: String? = nil, logger: Logger) {
+        self.configuration = configuration
+        self.redis = redis
+        self.consumerName = consumerName ?? Self.uniqueName(group: configuration.group)
+        var logger = logger
+        logger[metadataKey: "group"] = .string(configuration.group)
+        logger[metadataKey: "consumer"] = .string(self.consumerName)
+        self.logger = logger
+    }
+
+    /// Sends until graceful shutdown or cancellation; then finishes the request in flight and returns.
+    public func run() async throws {
+        let worker = NotifierWorker(
+            configuration: configuration,
+            client: RedisClient(configuration: redis, name: "\(configuration.group)-consumer"),
+            consumerName: consumerName,
+            logger: logger
+        )
+        await worker.run()
+    }
+
+    /// The notifier as a list of services: one when `pusher.app.id`, `pusher.app.key` and
+    /// `pusher.app.secret` are all configured, none otherwise, so a process can always add the result.
+    /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
+    public static func services(settings: Settings, redis: RedisConfiguration, logger: Logger) throws -> [any Service] {
+        guard let configuration = try NotifierConfiguration(settings: settings) else {
+            logger.info("Pusher notifier disabled: pusher.app.id, pusher.app.key and pusher.app.secret are not all set")
+            return []
+        }
+        return [PusherNotifier(configuration: configuration, redis: redis, logger: logger)]
+    }
+
+    private static func uniqueName(group: String) -> String {
+        let process = ProcessInfo.processInfo
+        return "\(group)-\(process.hostName)-\(process.processIdentifier)-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}
