@@ -61,7 +61,16 @@ public struct PusherNotifier: Service {
             logger.info("Pusher notifier disabled: pusher.app.id, pusher.app.key and pusher.app.secret are not all set")
             return []
         }
-        return [PusherNotifier(configuration: configuration, redis: redis, logger: logger)]
+        // With Redis ACLs the notifier connects as its own user (`notifier.redis.url`); otherwise as the process does.
+        var notifierRedis = redis
+        if let url = settings.optionalString("notifier.redis.url") {
+            do {
+                notifierRedis = try RedisConfiguration(url: url)
+            } catch {
+                throw SettingsError(key: "notifier.redis.url", message: error.message)
+            }
+        }
+        return [PusherNotifier(configuration: configuration, redis: notifierRedis, logger: logger)]
     }
 
     private static func uniqueName(group: String) -> String {

@@ -44,7 +44,7 @@ public struct Settings: Sendable {
         "bus.dedup.seconds", "bus.shutdown.seconds", "trace.seconds",
         "expiry.sweep.seconds", "pairs.retention.seconds",
         "pusher.cluster", "notifier.backoff.initial.ms", "notifier.backoff.max.ms", "notifier.batch.size",
-        "notifier.block.ms", "notifier.claim.idle.ms", "notifier.max.attempts", "notifier.timeout.ms",
+        "notifier.block.ms", "notifier.claim.idle.ms", "notifier.max.attempts", "notifier.timeout.ms", "notifier.redis.url",
     ]
 
     /// Refuses a configuration file that is not a JSON object or holds a key nobody reads.

@@ -18,7 +18,7 @@ struct ACLFileTests {
     func usersListed() throws {
         let users = try Self.users()
         #expect(users.allSatisfy { $0.tokens.first == "user" }, "Redis 7.0 ACL files allow no comments")
-        #expect(users.map(\.name) == ["default", "admin", "gateway", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"])
+        #expect(users.map(\.name) == ["default", "admin", "gateway", "notifier", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"])
     }
 
     @Test("every user but default has a password placeholder and no password of its own")
@@ -57,7 +57,7 @@ struct ACLFileTests {
     func filledFileLoads() async throws {
         try await withACLServer { _, admin in
             let users = (try await admin.execute("ACL", "USERS").array ?? []).compactMap(\.string).sorted()
-            #expect(users == ["admin", "default", "escrow", "gateway", "goals", "karaoke", "operator", "sessions", "tracking"])
+            #expect(users == ["admin", "default", "escrow", "gateway", "goals", "karaoke", "notifier", "operator", "sessions", "tracking"])
             // Two selectors (consume, commit) for each receiver user.
             for user in ["karaoke", "goals", "sessions", "escrow", "tracking"] {
                 let fields = try await admin.execute("ACL", "GETUSER", user).pairs

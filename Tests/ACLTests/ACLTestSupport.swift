@@ -42,7 +42,7 @@ let testLogger: Logger = {
 }()
 
 /// The users of `Config/redis-acl.conf` that have a password placeholder.
-let aclUsers = ["admin", "gateway", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"]
+let aclUsers = ["admin", "gateway", "notifier", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"]
 
 /// The test password of `user`.
 func testPassword(_ user: String) -> String { "test-\(user)-pw" }

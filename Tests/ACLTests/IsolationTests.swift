@@ -79,6 +79,14 @@ struct IsolationTests {
             .mayNot("XADD", "signal:goal.ended", "*", "id", "forged"), .mayNot("PUBLISH", "signal:goal.ended", "{}"),
             .mayNot("HSET", "session:{s1}", "x", "1"), .mayNotInScript("EVAL", hsetUndeclared, "0", "session:{s1}"),
         ]),
+        ("notifier", [
+            .may("XADD", "dead:outbox:pusher", "*", "dead.error", "x"), .may("HSET", "errors:notifier", "outbox:pusher 1-0", "x"),
+            .may("XGROUP", "CREATE", "outbox:pusher", "notifier", "0", "MKSTREAM"),
+            .may("XREADGROUP", "GROUP", "notifier", "c", "COUNT", "1", "STREAMS", "outbox:pusher", ">"),
+            .mayNot("XADD", "signal:goal.ended", "*", "id", "forged"), .mayNot("HGET", "goal:{g1}", "active"),
+            .mayNot("HSET", "escrow:{g1}", "state", "refunded"), .mayNot("PUBLISH", "signal:goal.ended", "{}"),
+            .mayNot("XRANGE", "signal:channel_vacated", "-", "+"), .mayNot("FLUSHALL"), .mayNot("KEYS", "*"),
+        ]),
         ("gateway", [
             .may("XADD", "signal:channel_vacated", "*", "id", "x"), .may("PUBLISH", "signal:channel_vacated", "{}"),
             .may("SET", "webhook:event:x", "1", "NX", "EX", "900"),
@@ -92,7 +100,7 @@ struct IsolationTests {
 
     @Test("receiver and gateway users", arguments: IsolationTests.cases.map(\.user))
     func user(_ user: String) async throws {
-        let cases = Self.cases.first { $0.user == user }!.cases + (user == "gateway" ? [] : Self.common)
+        let cases = Self.cases.first { $0.user == user }!.cases + (["gateway", "notifier"].contains(user) ? [] : Self.common)
         try await withACLServer { acl, admin in
             try await admin.execute("HSET", "goal:{g1}", "active", "1")
             try await admin.execute("HSET", "escrow:{g1}", "state", "held")

@@ -40,7 +40,18 @@ struct ComposeFileTests {
             #expect(services[executable] == executable, "service \(executable) runs \(executable)")
         }
         #expect(Set(services.keys).subtracting(executables) == ["redis"])
-        #expect(services["redis"] == "redis-server")
+        #expect(services["redis"] == "sh", "redis starts through a shell that fills in the ACL passwords")
+    }
+
+    @Test("every service connects to Redis as its own ACL user, and Redis loads the shipped ACL file")
+    func leastPrivilege() throws {
+        let compose = try Self.read("docker-compose.yml")
+        for user in ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"] {
+            #expect(compose.contains("REDIS_URL: redis://\(user):${\(user.uppercased())_REDIS_PASSWORD:-\(user)-dev}@redis:6379/0"))
+            #expect(compose.contains("s|#<\(user.uppercased())_PASSWORD_SHA256>|>$${\(user.uppercased())_REDIS_PASSWORD}|"))
+        }
+        #expect(compose.contains("./Config/redis-acl.conf:/etc/redis/redis-acl.conf:ro"))
+        #expect(compose.contains("--aclfile /data/users.acl"))
     }
 
     @Test("receivers publish no host ports and have no container names, so they scale")
