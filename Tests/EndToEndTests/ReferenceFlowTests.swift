@@ -112,6 +112,22 @@ struct ReferenceFlowTests {
                 #expect(outcomes.contains(expected), "trace has \(expected)")
             }
 
+            // The metrics of the run, as Prometheus scrapes them.
+            let gatewayMetrics = try await stack.get("/metrics").1
+            #expect(gatewayMetrics.contains(#"webhook_events_total{name="channel_vacated",outcome="accepted"} 1"#))
+            #expect(gatewayMetrics.contains(#"gateway_requests_total{status="200"} "#))
+            let karaokeMetrics = try await stack.get("/metrics", from: "karaoke").1
+            #expect(karaokeMetrics.contains(#"receiver_outcomes_total{group="karaoke",receiver="karaoke_control",outcome="acted",reason=""} 1"#))
+            #expect(karaokeMetrics.contains(#"receiver_outcomes_total{group="karaoke",receiver="trigger_online",outcome="returned",reason="acts on channel_occupied"} 1"#))
+            #expect(karaokeMetrics.contains(#"handler_duration_seconds_count{group="karaoke",stream="signal:channel_vacated"} 1"#))
+            #expect(karaokeMetrics.contains(#"group_lag{group="karaoke",stream="signal:channel_vacated"} 0"#))
+            let escrowMetrics = try await stack.get("/metrics", from: "escrow").1
+            #expect(escrowMetrics.contains(#"receiver_outcomes_total{group="escrow",receiver="trigger_exclusive_goal_escrow_refund",outcome="returned",reason="progress ≥ target"} 1"#))
+            for service in ["karaoke", "goals", "sessions", "escrow", "tracking"] {
+                #expect(try await stack.get("/health", from: service).0 == 200)
+                #expect(try await stack.get("/ready", from: service).0 == 200)
+            }
+
             let statuses = await stack.stop()
             #expect(statuses == Dictionary(uniqueKeysWithValues: Stack.services.map { ($0, 0) }))
         }

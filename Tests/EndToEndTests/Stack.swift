@@ -21,6 +21,8 @@ final class Stack: @unchecked Sendable {
     private(set) var processes: [String: ChildProcess] = [:]
     private var environment: [String: String] = [:]
     private var binaries = ""
+    /// Each receiver's health and metrics port.
+    private(set) var metricsPorts: [String: Int] = [:]
 
     private init(redis: RedisTestServer, gatewayPort: Int, logDirectory: String) {
         self.redis = redis
@@ -56,6 +58,12 @@ final class Stack: @unchecked Sendable {
 
     /// Starts (or starts again) one service; its output is appended to its log.
     func launch(_ service: String) throws {
+        var environment = environment
+        if service != "gateway" {
+            let port = try metricsPorts[service] ?? FreePort.find()
+            metricsPorts[service] = port
+            environment["METRICS_PORT"] = String(port)
+        }
         processes[service] = try ChildProcess(
             executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logDirectory)/\(service).log"
         )
@@ -108,9 +116,10 @@ final class Stack: @unchecked Sendable {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
-    /// GETs a gateway path; returns status and body.
-    func get(_ path: String) async throws -> (Int, String) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(gatewayPort)\(path)")!)
+    /// GETs a path of the gateway, or of a receiver's metrics listener; returns status and body.
+    func get(_ path: String, from service: String = "gateway") async throws -> (Int, String) {
+        let port = service == "gateway" ? gatewayPort : metricsPorts[service]!
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 
