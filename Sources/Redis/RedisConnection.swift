@@ -32,9 +32,6 @@ public final class RedisConnection {
         if let context { redisFree(context) }
     }
 
-    /// Whether a hiredis context is currently open.
-    public var isConnected: Bool { context != nil }
-
     /// Sends one command and waits for its reply.
     ///
     /// - Parameter timeout: overrides the command timeout for this call (for blocking commands such as `XREADGROUP BLOCK`).

@@ -56,14 +56,6 @@ public final class RedisTestServer: Sendable {
         process.killNow()
     }
 
-    /// Pauses (SIGSTOP) or resumes (SIGCONT) the server.
-    public func setPaused(_ paused: Bool) {
-        process.send(paused ? SIGSTOP : SIGCONT)
-    }
-
-    /// Whether the server process is still running.
-    public var isRunning: Bool { process.isRunning }
-
     /// A new client of this server.
     public func client(name: String = "test") -> RedisClient {
         RedisClient(configuration: configuration, name: name)
