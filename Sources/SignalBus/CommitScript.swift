@@ -78,8 +78,7 @@ enum CommitScript {
         if records > 0 then
           local args = {'RPUSH', traceKey}
           for _ = 1, records do args[#args + 1] = take() end
-          redis.call(unpack(args))
-          redis.call('EXPIRE', traceKey, traceTTL)
+          if redis.call(unpack(args)) == records then redis.call('EXPIRE', traceKey, traceTTL) end
         end
         if take() == '1' then
           local indexKey, score, member = takeKey(), take(), take()
@@ -128,7 +127,8 @@ enum CommitScript {
 
         arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(traceRecords.count)]
         arguments += traceRecords
-        if let traceIndexKey {
+        // A chain is indexed once, by the groups handling its root; the trace list's lifetime starts with it.
+        if let traceIndexKey, message.cause.isEmpty {
             arguments += ["1", keys.index(of: traceIndexKey), String(message.atMs), message.trace]
         } else {
             arguments.append("0")
