@@ -4,9 +4,6 @@ import Redis
 /// state it read is unchanged, apply its writes, publish its emissions (stream + pub/sub), record its trace,
 /// remember its id and acknowledge it.
 enum CommitScript {
-    /// The pseudo-field whose read means "whether the hash exists".
-    static let existenceField = "\u{0}exists"
-
     /// The outcome of a commit.
     enum Result: Equatable {
         case committed
@@ -25,15 +22,20 @@ enum CommitScript {
           return {'duplicate'}
         end
         for _ = 1, tonumber(take()) do
-          local key, field, present, expected = takeKey(), take(), take(), take()
-          if field == '\0exists' then
-            if (redis.call('EXISTS', key) == 1) ~= (present == '1') then return {'conflict', key, 'exists'} end
-          else
-            local actual = redis.call('HGET', key, field)
-            if present == '1' then
-              if actual ~= expected then return {'conflict', key, field} end
-            elseif actual then
-              return {'conflict', key, field}
+          local key, existence, count = takeKey(), take(), tonumber(take())
+          if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
+            return {'conflict', key, 'exists'}
+          end
+          if count > 0 then
+            local fields, present, expected = {}, {}, {}
+            for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
+            local actual = redis.call('HMGET', key, unpack(fields))
+            for n = 1, count do
+              if present[n] == '1' then
+                if actual[n] ~= expected[n] then return {'conflict', key, fields[n]} end
+              elseif actual[n] then
+                return {'conflict', key, fields[n]}
+              end
             end
           end
         end
@@ -111,7 +113,11 @@ enum CommitScript {
         let reads = context.readSet
         arguments.append(String(reads.count))
         for read in reads {
-            arguments += [keys.index(of: read.key), read.field, read.value == nil ? "0" : "1", read.value ?? ""]
+            let existence = read.existed.map { $0 ? "1" : "0" } ?? "-"
+            arguments += [keys.index(of: read.key), existence, String(read.fields.count)]
+            for (field, value) in read.fields {
+                arguments += [field, value == nil ? "0" : "1", value ?? ""]
+            }
         }
 
         arguments.append(String(context.writes.count))

@@ -214,7 +214,7 @@ final class ConsumerWorker {
         case .conflict(let key, let field):
             metrics.message("conflict", topic: topic)
             prepared.logger.debug("state changed while handling; handling again", metadata: [
-                "key": .string(key), "field": .string(field == CommitScript.existenceField ? "exists" : field),
+                "key": .string(key), "field": .string(field),
             ])
             return false
         }

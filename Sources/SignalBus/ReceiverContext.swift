@@ -68,17 +68,13 @@ public final class ReceiverContext {
         }
     }
 
-    /// The field reads the commit must find unchanged.
-    var readSet: [(key: String, field: String, value: String?)] {
-        var result: [(key: String, field: String, value: String?)] = []
-        for (key, snapshot) in hashes.sorted(by: { $0.key < $1.key }) {
-            if snapshot.existenceRead {
-                result.append((key, CommitScript.existenceField, snapshot.existedWhenLoaded ? "1" : nil))
-            }
-            for (field, value) in snapshot.reads.sorted(by: { $0.key < $1.key }) {
-                result.append((key, field, value))
-            }
+    /// What the commit must find unchanged, per hash: whether it existed (when that was read) and the
+    /// fields read with their values (`nil`: absent).
+    var readSet: [(key: String, existed: Bool?, fields: [(String, String?)])] {
+        hashes.sorted { $0.key < $1.key }.compactMap { key, snapshot in
+            let fields = snapshot.reads.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            guard snapshot.existenceRead || !fields.isEmpty else { return nil }
+            return (key, snapshot.existenceRead ? snapshot.existedWhenLoaded : nil, fields)
         }
-        return result
     }
 }
