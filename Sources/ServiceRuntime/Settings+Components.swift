@@ -22,7 +22,10 @@ extension Settings {
         bus.streamMaxLength = try int("bus.stream.maxlen", default: bus.streamMaxLength, in: 1000...Int.max)
         bus.dedupSeconds = try int("bus.dedup.seconds", default: bus.dedupSeconds, in: 60...Int.max)
         bus.shutdownTimeout = .seconds(try int("bus.shutdown.seconds", default: Int(bus.shutdownTimeout.components.seconds), in: 1...3600))
-        bus.traceSeconds = try int("trace.seconds", default: bus.traceSeconds, in: 60...Int.max)
+        bus.traceSeconds = try int("trace.seconds", default: bus.traceSeconds, in: 0...Int.max)
+        if bus.traceSeconds > 0 && bus.traceSeconds < 60 {
+            throw SettingsError(key: "trace.seconds", message: "\(bus.traceSeconds) is too short; expected 0 (tracing off) or at least 60")
+        }
         return bus
     }
 }

@@ -131,10 +131,16 @@ enum CommitScript {
             arguments += fields
         }
 
-        arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(traceRecords.count)]
-        arguments += traceRecords
+        // Tracing off (`traceSeconds` 0) writes no trace and no index.
+        let tracing = configuration.traceSeconds > 0
+        if tracing {
+            arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(traceRecords.count)]
+            arguments += traceRecords
+        } else {
+            arguments += ["0", "0", "0"]
+        }
         // A chain is indexed once, by the groups handling its root; the trace list's lifetime starts with it.
-        if let traceIndexKey, message.cause.isEmpty {
+        if tracing, let traceIndexKey, message.cause.isEmpty {
             arguments += ["1", keys.index(of: traceIndexKey), String(message.atMs), message.trace]
         } else {
             arguments.append("0")
