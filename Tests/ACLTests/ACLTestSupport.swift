@@ -119,25 +119,6 @@ struct ACLRefused: Error, CustomStringConvertible {
     var description: String { "Redis refused (reason context object user): \(log.joined(separator: "; "))" }
 }
 
-/// A condition that did not come true in time.
-struct TestTimeout: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Polls `condition` every 20 ms until it holds; throws when `timeout` passes first.
-func eventually(
-    _ what: String, within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline {
-            throw TestTimeout(description: "timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 /// Short block, claim and recovery times so tests run fast.
 func fastConfiguration() -> BusConfiguration {
     var configuration = BusConfiguration()
@@ -188,13 +169,8 @@ func waitHandled(_ acl: ACLServer, _ admin: RedisClient, group: String, id: Stri
     }
 }
 
-/// `HGETALL key`.
-func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-    try await client.execute("HGETALL", key).fieldMap
-}
-
 /// The fields of every entry of a stream, oldest first.
-func streamEntries(_ client: RedisClient, _ key: String) async throws -> [[String: String]] {
+func entryMaps(_ client: RedisClient, _ key: String) async throws -> [[String: String]] {
     let reply = try await client.execute("XRANGE", key, "-", "+")
     return (reply.array ?? []).compactMap { entry in entry.array.flatMap { $0.count == 2 ? $0[1].fieldMap : nil } }
 }

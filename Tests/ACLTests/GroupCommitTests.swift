@@ -36,7 +36,7 @@ struct GroupCommitTests {
             let goal = try await hashFields(admin, "goal:{g1}")
             #expect(goal["context.paused"] == String(T))
             #expect(goal["context.last_updated"] == String(T))
-            let tasks = try await streamEntries(admin, "task:increment_goal_progress")
+            let tasks = try await entryMaps(admin, "task:increment_goal_progress")
             #expect(tasks.count == 1)
             #expect(tasks.first?["amount"] == "100")
             #expect(try await admin.execute("SISMEMBER", "presence:\(channel)", "v1").int == 1)
@@ -77,9 +77,9 @@ struct GroupCommitTests {
             #expect(g1["active"] == "0")
             #expect(try await hashFields(admin, "goal:{g2}")["active"] == "0")
             #expect(try await admin.execute("ZCARD", "goals:expiring").int == 0)
-            let ended = try await streamEntries(admin, "signal:goal.ended").compactMap { $0["triggerer"] }.sorted()
+            let ended = try await entryMaps(admin, "signal:goal.ended").compactMap { $0["triggerer"] }.sorted()
             #expect(ended == ["", "expiry"])
-            let outbox = try await streamEntries(admin, "outbox:pusher").compactMap { $0["event"] }
+            let outbox = try await entryMaps(admin, "outbox:pusher").compactMap { $0["event"] }
             #expect(outbox.filter { $0 == "goal-ended" }.count == 2)
             #expect(try await acl.aclLog(admin) == [])
         }
@@ -112,7 +112,7 @@ struct GroupCommitTests {
             #expect(session["status.exclusive_to"] == nil)
             #expect(session["viewers.v1.duration"] == "100")
             #expect(try await admin.execute("EXISTS", "cache:session_token_view:s1", "cache:pusher_channel_data:presence-enc-goal@g1").int == 0)
-            #expect(try await streamEntries(admin, "outbox:rtc").first?["action"] == "snapshot")
+            #expect(try await entryMaps(admin, "outbox:rtc").first?["action"] == "snapshot")
             #expect(try await hashFields(admin, "goal:{g1}")["active"] == "0", "the goal is untouched")
             #expect(try await acl.aclLog(admin) == [])
         }
@@ -141,7 +141,7 @@ struct GroupCommitTests {
             let progressed = try await admin.execute("LRANGE", "trace:progressed-1", 0, -1).array?.compactMap(\.string) ?? []
             #expect(progressed.contains { $0.contains(#""receiver":"trigger_exclusive_goal_escrow_refund""#) && $0.contains("goal still active") })
             #expect(try await hashFields(admin, "escrow:{g1}")["state"] == "refunded")
-            let ledger = try await streamEntries(admin, "escrow:ledger")
+            let ledger = try await entryMaps(admin, "escrow:ledger")
             #expect(ledger.count == 1)
             #expect(ledger.first?["to"] == "refunded")
             #expect(try await hashFields(admin, "goal:{g1}")["active"] == "0", "the goal is untouched")
@@ -202,18 +202,18 @@ struct GroupCommitTests {
                 try await eventually("every malformed entry to be dead-lettered") {
                     try await acl.checkNoRefusals(admin)
                     for topic in group.topics {
-                        let dead = try await streamEntries(admin, topic.deadLetterKey).filter { $0["junk"] == "1" && $0["dead.group"] == group.name }
+                        let dead = try await entryMaps(admin, topic.deadLetterKey).filter { $0["junk"] == "1" && $0["dead.group"] == group.name }
                         if dead.isEmpty { return false }
                     }
                     return true
                 }
                 try await eventually("the poisoned message to be handled or dead-lettered") {
-                    let dead = try await streamEntries(admin, poisoned.deadLetterKey).contains { $0["id"] == "poison-1" }
+                    let dead = try await entryMaps(admin, poisoned.deadLetterKey).contains { $0["id"] == "poison-1" }
                     let done = try await handled(admin, group: group.name, id: "poison-1")
                     return dead || done
                 }
             }
-            let poison = try await streamEntries(admin, poisoned.deadLetterKey).first { $0["id"] == "poison-1" }
+            let poison = try await entryMaps(admin, poisoned.deadLetterKey).first { $0["id"] == "poison-1" }
             if group.name == "tracking" {
                 #expect(poison == nil, "tracking never loads the goal")
             } else {

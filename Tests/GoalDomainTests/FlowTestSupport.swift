@@ -16,25 +16,6 @@ let testLogger: Logger = {
 /// The reference flow's event time, Unix seconds.
 let T: Int64 = 1_732_600_000
 
-/// A condition that did not come true in time.
-struct TestTimeout: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Polls `condition` every 20 ms until it holds; throws when `timeout` passes first.
-func eventually(
-    _ what: String, within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline {
-            throw TestTimeout(description: "timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}
-
 /// The five receiver groups of the flow.
 let flowGroups: [ReceiverGroup] = [
     KaraokeReceivers.group(), GoalReceivers.group(), SessionReceivers.group(), EscrowReceivers.group(), TrackingReceivers.group(),
@@ -87,51 +68,12 @@ func waitSettled(_ client: RedisClient, within timeout: Duration = .seconds(20))
     }
 }
 
-
 /// A webhook event as the gateway publishes it: `channel`, `goal_id` for goal channels, `user_id`.
 func webhook(_ topic: Topic, id: String, at seconds: Int64, channel: String, user: String? = "v1") -> OutgoingMessage {
     var payload: [(String, String)] = [("channel", channel)]
     if let goalID = GoalChannel.goalID(of: channel) { payload.append(("goal_id", goalID)) }
     if let user { payload.append(("user_id", user)) }
     return OutgoingMessage(topic: topic, id: id, atMs: seconds * 1000, payload: payload)
-}
-
-/// A stream entry: its id and fields in stored order.
-struct StreamEntry: Equatable {
-    var entryID: String
-    var fields: [String]
-
-    /// The fields as a dictionary.
-    var map: [String: String] {
-        var result: [String: String] = [:]
-        var index = 0
-        while index + 1 < fields.count {
-            result[fields[index]] = fields[index + 1]
-            index += 2
-        }
-        return result
-    }
-
-    subscript(field: String) -> String? { map[field] }
-}
-
-/// `XRANGE key - +`.
-func streamEntries(_ client: RedisClient, _ key: String) async throws -> [StreamEntry] {
-    let reply = try await client.execute("XRANGE", key, "-", "+")
-    return (reply.array ?? []).compactMap { entry in
-        guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
-        return StreamEntry(entryID: id, fields: (parts[1].array ?? []).compactMap(\.string))
-    }
-}
-
-/// `HGETALL key`.
-func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-    try await client.execute("HGETALL", key).fieldMap
-}
-
-/// An integer reply.
-func integer(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> Int? {
-    try await client.execute(RedisCommand(name, arguments: arguments)).int
 }
 
 /// `XLEN` of several keys.

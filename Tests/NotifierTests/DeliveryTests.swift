@@ -82,7 +82,7 @@ struct DeliveryTests {
                     try await Task.sleep(for: .milliseconds(300))
                 }
                 #expect(stub.received.map(\.status) == [400, 200], "the refused entry is not retried, the next one is sent")
-                let dead = try await streamEntries(client, "dead:outbox:pusher")
+                let dead = try await outboxEntries(client, "dead:outbox:pusher")
                 #expect(dead.count == 1)
                 let fields = try #require(dead.first?.fields)
                 #expect(fields["channel"] == "presence-enc-goal@g-2")
@@ -111,7 +111,7 @@ struct DeliveryTests {
                     try await eventually("the entry to be settled") { try await outboxSettled(client) }
                 }
                 #expect(stub.received.count == 3)
-                let fields = try #require(try await streamEntries(client, "dead:outbox:pusher").first?.fields)
+                let fields = try #require(try await outboxEntries(client, "dead:outbox:pusher").first?.fields)
                 #expect(fields["dead.entry"] == entry)
                 #expect(fields["dead.deliveries"] == "3")
                 #expect(fields["dead.error"] == "gave up after 3 attempts: Pusher answered 502: bad gateway")
@@ -160,7 +160,7 @@ struct DeliveryTests {
             try await withNotifier(PusherNotifier(configuration: configuration, redis: server.configuration, logger: testLogger)) {
                 try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
             }
-            let fields = try #require(try await streamEntries(client, "dead:outbox:pusher").first?.fields)
+            let fields = try #require(try await outboxEntries(client, "dead:outbox:pusher").first?.fields)
             #expect(fields["dead.deliveries"] == "3")
             #expect(fields["dead.error"] == "gave up after 3 attempts: connection refused")
             #expect(try await pendingCount(client) == 0)
@@ -177,7 +177,7 @@ struct DeliveryTests {
                     try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
                 }
                 #expect(stub.received.isEmpty)
-                let fields = try #require(try await streamEntries(client, "dead:outbox:pusher").first?.fields)
+                let fields = try #require(try await outboxEntries(client, "dead:outbox:pusher").first?.fields)
                 #expect(fields["dead.error"] == "malformed outbox entry: channel and event are required")
                 #expect(try await pendingCount(client) == 0)
             }

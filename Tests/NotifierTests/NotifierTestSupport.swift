@@ -70,7 +70,7 @@ func appendOutbox(
 }
 
 /// A stream's entries as (entry id, fields).
-func streamEntries(_ client: RedisClient, _ key: String) async throws -> [(id: String, fields: [String: String])] {
+func outboxEntries(_ client: RedisClient, _ key: String) async throws -> [(id: String, fields: [String: String])] {
     (try await client.execute("XRANGE", key, "-", "+").array ?? []).compactMap { entry in
         guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
         return (id, parts[1].fieldMap)

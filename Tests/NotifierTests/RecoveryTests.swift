@@ -32,7 +32,7 @@ struct RecoveryTests {
                 let channels = stub.received.compactMap { $0.event?.channels.first }
                 #expect(channels == ["presence-enc-goal@a", "presence-enc-goal@b"])
                 #expect(stub.received.allSatisfy { $0.authProblem == nil && $0.status == 200 })
-                let dead = try await streamEntries(client, "dead:outbox:pusher")
+                let dead = try await outboxEntries(client, "dead:outbox:pusher")
                 #expect(dead.map { $0.fields["dead.entry"] } == [worn])
                 #expect(dead.first?.fields["dead.deliveries"] == "3")
                 #expect(dead.first?.fields["dead.error"] == "Pusher answered 500: oops", "the dead consumer's last error")

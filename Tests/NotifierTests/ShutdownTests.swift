@@ -61,7 +61,7 @@ struct ShutdownTests {
                 }
                 #expect(elapsed < .seconds(1), "stopped in \(elapsed)")
                 #expect(try await pendingCount(client) == 1)
-                #expect(try await client.execute("HGET", "errors:notifier", "outbox:pusher \(try await streamEntries(client, "outbox:pusher")[0].id)").string?.hasPrefix("Pusher answered 503") == true)
+                #expect(try await client.execute("HGET", "errors:notifier", "outbox:pusher \(try await outboxEntries(client, "outbox:pusher")[0].id)").string?.hasPrefix("Pusher answered 503") == true)
             }
         }
     }

@@ -13,11 +13,6 @@ let testLogger: Logger = {
     return logger
 }()
 
-/// A condition that did not come true in time.
-struct TestTimeout: Error, CustomStringConvertible {
-    let description: String
-}
-
 /// An error a receiver throws on purpose.
 struct PoisonError: Error, CustomStringConvertible {
     let description: String
@@ -37,20 +32,6 @@ final class Counter: Sendable {
     }
 
     var current: Int { value.withLock { $0 } }
-}
-
-/// Polls `condition` every 20 ms until it holds; throws when `timeout` passes first.
-func eventually(
-    _ what: String, within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline {
-            throw TestTimeout(description: "timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(20))
-    }
 }
 
 /// Short block, claim and recovery times so tests run fast.
@@ -90,7 +71,6 @@ func withConsumers(_ consumers: [GroupConsumer], _ body: () async throws -> Void
     }
 }
 
-
 /// Waits until ``isSettled(_:_:)``.
 func waitSettled(
     _ client: RedisClient, _ pairs: [(stream: String, group: String)], within timeout: Duration = .seconds(20)
@@ -98,43 +78,6 @@ func waitSettled(
     try await eventually("groups \(pairs.map { "\($0.group)@\($0.stream)" }) to settle", within: timeout) {
         (try? await isSettled(client, pairs)) ?? false
     }
-}
-
-
-/// A stream's entries: entry id and fields in stored order.
-struct StreamEntry: Equatable {
-    var entryID: String
-    var fields: [String]
-
-    /// The fields as a dictionary.
-    var map: [String: String] {
-        var result: [String: String] = [:]
-        var index = 0
-        while index + 1 < fields.count {
-            result[fields[index]] = fields[index + 1]
-            index += 2
-        }
-        return result
-    }
-}
-
-/// `XRANGE key - +`.
-func streamEntries(_ client: RedisClient, _ key: String) async throws -> [StreamEntry] {
-    let reply = try await client.execute("XRANGE", key, "-", "+")
-    return (reply.array ?? []).compactMap { entry in
-        guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
-        return StreamEntry(entryID: id, fields: (parts[1].array ?? []).compactMap(\.string))
-    }
-}
-
-/// `HGETALL key`.
-func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-    try await client.execute("HGETALL", key).fieldMap
-}
-
-/// An integer reply.
-func integer(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> Int? {
-    try await client.execute(RedisCommand(name, arguments: arguments)).int
 }
 
 /// `XPENDING key group` summary count.
