@@ -1,0 +1,85 @@
+import Foundation
+import GoalDomain
+import Redis
+import RedisTestSupport
+import SignalBus
+import Testing
+
+@Suite("End to end: replicas killed mid-run", .serialized)
+struct CrashRecoveryTests {
+    static let goals = 120
+
+    private func batch(_ name: String, goals: some Sequence<Int>, at seconds: Int64) -> [UInt8] {
+        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@crash-\#($0)","user_id":"v\#($0)"}"# }
+        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
+    }
+
+    @Test("SIGKILL of every receiver group in turn, with duplicated and late webhooks: exact progress, one goal.ended per goal, no refund of a completed goal")
+    func killEveryGroup() async throws {
+        try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "8", "LOG_LEVEL": "info"]) { stack in
+            let redis = stack.client()
+            let store = GoalStore(client: redis)
+            let t = Int64(Date().timeIntervalSince1970) - 200
+            // Even goals complete (vacated at T+400); odd ones stop short (T+100) and stay active.
+            for index in 0..<Self.goals {
+                var spec = GoalSpec(id: "crash-\(index)")
+                spec.amount = 100
+                try await store.create(spec)
+            }
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                #expect(try await stack.post(batch("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
+            }
+            try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
+
+            let victims = ["karaoke", "goals", "sessions", "escrow", "tracking"]
+            var batches: [[UInt8]] = []
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                let range = start..<start + 20
+                batches.append(batch("channel_vacated", goals: range.filter { $0.isMultiple(of: 2) }, at: t + 400))
+                batches.append(batch("channel_vacated", goals: range.filter { !$0.isMultiple(of: 2) }, at: t + 100))
+            }
+            for (number, body) in batches.enumerated() {
+                #expect(try await stack.post(body).0 == 200)
+                if number.isMultiple(of: 2), number / 2 < victims.count {
+                    // Pusher retries the webhook; a crash takes a replica down mid-work and it comes back.
+                    #expect(try await stack.post(body).1.contains(#""accepted":0"#))
+                    // Kill the victim while it holds messages it has read but not acknowledged, when that can be seen.
+                    let victim = victims[number / 2]
+                    let stream = ["karaoke": "signal:channel_vacated", "goals": "task:increment_goal_progress"][victim] ?? "signal:goal.progressed"
+                    let deadline = ContinuousClock.now + .milliseconds(500)
+                    while ContinuousClock.now < deadline,
+                          (try await redis.execute("XPENDING", stream, victim)).array?.first?.int ?? 0 == 0 {}
+                    stack.processes[victim]!.killNow()
+                    try stack.launch(victim)
+                }
+            }
+            // Late, older presence events must change nothing.
+            #expect(try await stack.post(batch("channel_occupied", goals: 0..<20, at: t - 50)).0 == 200)
+
+            try await eventually("every group to settle after the crashes", within: .seconds(90)) {
+                try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
+            }
+            let completed = Self.goals / 2
+            #expect(try await integer(redis, "XLEN", "task:increment_goal_progress") == Self.goals)
+            #expect(try await integer(redis, "XLEN", "signal:goal.progressed") == Self.goals)
+            #expect(try await integer(redis, "XLEN", "signal:goal.completed") == completed)
+            #expect(try await integer(redis, "XLEN", "signal:goal.ended") == completed)
+            #expect(try await integer(redis, "XLEN", "task:StartSnapshot") == completed)
+            for index in 0..<Self.goals {
+                let goal = try await hashFields(redis, "goal:{crash-\(index)}")
+                let escrow = try await hashFields(redis, "escrow:{crash-\(index)}")
+                if index.isMultiple(of: 2) {
+                    #expect(goal["progress"] == "400" && goal["level"] == "1" && goal["active"] == "0", "crash-\(index): \(goal)")
+                } else {
+                    #expect(goal["progress"] == "100" && goal["level"] == "0" && goal["active"] == "1", "crash-\(index): \(goal)")
+                }
+                #expect(escrow["state"] == "held", "crash-\(index) escrow \(escrow)")
+            }
+            let counters = try await hashFields(redis, "tracking:counters")
+            #expect(counters["goal.ended"] == String(completed))
+            #expect(counters["goal.progressed"] == String(Self.goals))
+            #expect(counters["channel_vacated"] == String(Self.goals))
+            #expect(try await integer(redis, "XLEN", "escrow:ledger") == Self.goals)
+        }
+    }
+}
