@@ -15,7 +15,8 @@ final class Stack: @unchecked Sendable {
     static let appKey = "e2e-key"
     static let appSecret = "e2e-secret"
 
-    let redis: RedisTestServer
+    private(set) var redis: RedisTestServer
+    private var redisArguments: [String] = []
     let gatewayPort: Int
     let logDirectory: String
     private(set) var processes: [String: ChildProcess] = [:]
@@ -31,12 +32,13 @@ final class Stack: @unchecked Sendable {
     }
 
     /// Starts redis-server and the six services, and waits until the gateway is ready.
-    static func start(extraEnvironment: [String: String] = [:]) async throws -> Stack {
+    static func start(extraEnvironment: [String: String] = [:], redisArguments: [String] = []) async throws -> Stack {
         let binaries = try binaryDirectory()
-        let redis = try await RedisTestServer.start()
+        let redis = try await RedisTestServer.start(extraArguments: redisArguments)
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("goal-signals-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         let stack = Stack(redis: redis, gatewayPort: try FreePort.find(), logDirectory: logs)
+        stack.redisArguments = redisArguments
         var environment = ProcessInfo.processInfo.environment
         environment["REDIS_URL"] = redis.url
         environment["HTTP_HOST"] = "127.0.0.1"
@@ -69,9 +71,33 @@ final class Stack: @unchecked Sendable {
         )
     }
 
+    /// Kills redis-server (SIGKILL) and starts it again on the same port with the same options (so with
+    /// AOF it reloads what it had written).
+    func restartRedis() async throws {
+        redis.kill()
+        redis = try await RedisTestServer.start(port: redis.port, extraArguments: redisArguments)
+    }
+
+    /// Posts a webhook until the gateway answers 2xx, as Pusher retries; returns how many answers were 503.
+    @discardableResult
+    func postUntilAccepted(_ body: [UInt8], timeout: Duration = .seconds(60)) async throws -> Int {
+        var unavailable = 0
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let (status, answer) = (try? await post(body)) ?? (0, "")
+            if (200..<300).contains(status) { return unavailable }
+            guard status == 503 || status == 0 else { throw TestServerError(message: "webhook answered \(status): \(answer)") }
+            unavailable += 1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestServerError(message: "the gateway did not accept the webhook within \(timeout)")
+    }
+
     /// Runs `body` with a started stack and stops everything afterwards, also when `body` throws.
-    static func with(extraEnvironment: [String: String] = [:], _ body: (Stack) async throws -> Void) async throws {
-        let stack = try await start(extraEnvironment: extraEnvironment)
+    static func with(
+        extraEnvironment: [String: String] = [:], redisArguments: [String] = [], _ body: (Stack) async throws -> Void
+    ) async throws {
+        let stack = try await start(extraEnvironment: extraEnvironment, redisArguments: redisArguments)
         do {
             try await body(stack)
             await stack.stop()

@@ -56,6 +56,11 @@ public final class RedisTestServer: Sendable {
         process.killNow()
     }
 
+    /// Pauses (SIGSTOP) or resumes (SIGCONT) the server, as a stalled host would.
+    public func setPaused(_ paused: Bool) {
+        process.send(paused ? SIGSTOP : SIGCONT)
+    }
+
     /// A new client of this server.
     public func client(name: String = "test") -> RedisClient {
         RedisClient(configuration: configuration, name: name)
