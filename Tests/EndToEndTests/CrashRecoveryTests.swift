@@ -5,7 +5,7 @@ import RedisTestSupport
 import SignalBus
 import Testing
 
-@Suite("End to end: replicas killed mid-run", .serialized)
+@Suite("End to end: replicas killed, added and removed mid-run", .serialized)
 struct CrashRecoveryTests {
     static let goals = 120
 
@@ -80,6 +80,49 @@ struct CrashRecoveryTests {
             #expect(counters["goal.progressed"] == String(Self.goals))
             #expect(counters["channel_vacated"] == String(Self.goals))
             #expect(try await integer(redis, "XLEN", "escrow:ledger") == Self.goals)
+        }
+    }
+
+    @Test("groups scaled from 1 to 3 replicas and back to 1 mid-run: every message handled once")
+    func scaleUpAndDown() async throws {
+        try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "4"]) { stack in
+            let redis = stack.client()
+            let store = GoalStore(client: redis)
+            let t = Int64(Date().timeIntervalSince1970) - 200
+            for index in 0..<Self.goals {
+                var spec = GoalSpec(id: "crash-\(index)")
+                spec.amount = 100
+                try await store.create(spec)
+            }
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                #expect(try await stack.post(batch("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
+            }
+            try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
+            let extra = ["karaoke", "goals", "sessions"].flatMap { service in [2, 3].map { (service, "\(service)#\($0)") } }
+            var stops: [String: Int32?] = [:]
+            for start in stride(from: 0, to: Self.goals, by: 10) {
+                #expect(try await stack.post(batch("channel_vacated", goals: start..<start + 10, at: t + 400)).0 == 200)
+                if start == 30 {
+                    for (service, name) in extra { try stack.launch(service, as: name) }
+                }
+                if start == 90 {
+                    for (_, name) in extra { stack.processes[name]!.send(SIGTERM) }
+                    for (_, name) in extra { stops[name] = await stack.processes[name]!.wait(timeout: .seconds(15)) }
+                }
+            }
+            for (name, status) in stops { #expect(status == 0, "\(name) exits 0 after SIGTERM") }
+            try await eventually("every group to settle", within: .seconds(60)) {
+                try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
+            }
+            for stream in ["task:increment_goal_progress", "signal:goal.progressed", "signal:goal.completed", "task:deactivate_goal", "signal:goal.ended", "task:StartSnapshot"] {
+                #expect(try await integer(redis, "XLEN", stream) == Self.goals, "\(stream) holds one entry per goal")
+            }
+            for index in 0..<Self.goals {
+                let goal = try await hashFields(redis, "goal:{crash-\(index)}")
+                #expect(goal["progress"] == "400" && goal["active"] == "0", "crash-\(index): \(goal)")
+            }
+            let consumers = try await redis.execute("XINFO", "CONSUMERS", "signal:channel_vacated", "karaoke").array?.count ?? 0
+            #expect(consumers == 3, "the two extra karaoke replicas joined the group")
         }
     }
 }

@@ -59,15 +59,18 @@ final class Stack: @unchecked Sendable {
     }
 
     /// Starts (or starts again) one service; its output is appended to its log.
-    func launch(_ service: String) throws {
+    /// - Parameter name: the replica's name in ``processes`` (default: the service's), e.g. `goals#2` for a
+    ///   second replica.
+    func launch(_ service: String, as name: String? = nil) throws {
+        let name = name ?? service
         var environment = environment
         if service != "gateway" {
-            let port = try metricsPorts[service] ?? FreePort.find()
-            metricsPorts[service] = port
+            let port = try metricsPorts[name] ?? FreePort.find()
+            metricsPorts[name] = port
             environment["METRICS_PORT"] = String(port)
         }
-        processes[service] = try ChildProcess(
-            executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logDirectory)/\(service).log"
+        processes[name] = try ChildProcess(
+            executable: "\(binaries)/\(service)", arguments: [], environment: environment, logPath: "\(logDirectory)/\(name).log"
         )
     }
 
