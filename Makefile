@@ -4,6 +4,7 @@
 #   make test      install missing Debian packages, build, unit + integration tests, compose check, smoke test
 #   make build     debug build            make release   release build
 #   make smoke     end-to-end smoke test of the debug build
+#   make soak      10 minutes of constant load on the release build, memory sampled (not part of make test)
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
 #   make clean     remove build products and local run state
 
@@ -27,10 +28,10 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test run smoke compose-check clean
+.PHONY: help deps build release test run smoke soak compose-check clean
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh
@@ -54,6 +55,9 @@ run: build
 
 smoke: build
 	scripts/smoke.sh "$(BIN_DIR)"
+
+soak: release
+	scripts/soak.py "$$($(SWIFT) build -c release --show-bin-path)" $(SOAK_ARGS)
 
 compose-check: deps
 	$(DOCKER_COMPOSE) -f docker-compose.yml config -q
