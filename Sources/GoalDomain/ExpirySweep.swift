@@ -42,7 +42,7 @@ public struct ExpirySweep: Service {
         return reply.int ?? 0
     }
 
-    static let script = RedisScript(#"""
+    static let script = BusLua.script(#"""
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 500)
         for _, goal in ipairs(due) do
           local exp = redis.call('ZSCORE', KEYS[1], goal)
@@ -50,14 +50,7 @@ public struct ExpirySweep: Service {
           local id = 'expiry:' .. goal .. ':' .. exp
           local fields = {'id', id, 'signal', 'deactivate_goal', 'at_ms', ARGV[2], 'cause', '', 'trace', id,
                           'goal_id', goal, 'triggerer', 'expiry'}
-          local args, message = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*'}, {}
-          for i = 1, #fields, 2 do
-            args[#args + 1] = fields[i]
-            args[#args + 1] = fields[i + 1]
-            message[fields[i]] = fields[i + 1]
-          end
-          redis.call(unpack(args))
-          redis.call('PUBLISH', KEYS[2], cjson.encode(message))
+          announce(KEYS[2], ARGV[3], fields)
         end
         return #due
         """#)

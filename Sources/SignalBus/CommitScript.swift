@@ -11,10 +11,7 @@ enum CommitScript {
         case conflict(key: String, field: String)
     }
 
-    static let script = RedisScript(#"""
-        local i = 1
-        local function take() local v = ARGV[i]; i = i + 1; return v end
-        local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end
+    static let script = BusLua.script(#"""
         local done, stream = KEYS[1], KEYS[2]
         local group, entry, ttl, maxlen = take(), take(), take(), take()
         if redis.call('EXISTS', done) == 1 then
@@ -57,7 +54,7 @@ enum CommitScript {
           elseif op == 'ZREM' then redis.call('ZREM', key, take())
           elseif op == 'XADD' then
             local args = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}
-            for _ = 1, tonumber(take()) * 2 do args[#args + 1] = take() end
+            for _, value in ipairs(takeFields()) do args[#args + 1] = value end
             redis.call(unpack(args))
           else
             return redis.error_reply('unknown write ' .. tostring(op))
@@ -65,15 +62,7 @@ enum CommitScript {
         end
         for _ = 1, tonumber(take()) do
           local key = takeKey()
-          local args, message = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}, {}
-          for _ = 1, tonumber(take()) do
-            local field, value = take(), take()
-            args[#args + 1] = field
-            args[#args + 1] = value
-            message[field] = value
-          end
-          redis.call(unpack(args))
-          redis.call('PUBLISH', key, cjson.encode(message))
+          announce(key, maxlen, takeFields())
         end
         local traceKey, traceTTL = takeKey(), take()
         local records = tonumber(take())

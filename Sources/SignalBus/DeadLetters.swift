@@ -41,7 +41,7 @@ public struct DeadLetters: Sendable {
         )
     }
 
-    static let script = RedisScript(#"""
+    static let script = BusLua.script(#"""
         local entries
         if ARGV[1] == '' then
           entries = redis.call('XRANGE', KEYS[1], '-', '+')
@@ -49,17 +49,14 @@ public struct DeadLetters: Sendable {
           entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
         end
         for _, entry in ipairs(entries) do
-          local args, message = {'XADD', KEYS[2], '*'}, {}
-          local fields = entry[2]
-          for i = 1, #fields, 2 do
-            if string.sub(fields[i], 1, 5) ~= 'dead.' then
-              args[#args + 1] = fields[i]
-              args[#args + 1] = fields[i + 1]
-              message[fields[i]] = fields[i + 1]
+          local original = {}
+          for n = 1, #entry[2], 2 do
+            if string.sub(entry[2][n], 1, 5) ~= 'dead.' then
+              original[#original + 1] = entry[2][n]
+              original[#original + 1] = entry[2][n + 1]
             end
           end
-          redis.call(unpack(args))
-          redis.call('PUBLISH', KEYS[2], cjson.encode(message))
+          announce(KEYS[2], nil, original)
           redis.call('XDEL', KEYS[1], entry[1])
         end
         return #entries

@@ -44,10 +44,7 @@ public struct Publisher: Sendable {
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
-    static let script = RedisScript(#"""
-        local i = 1
-        local function take() local v = ARGV[i]; i = i + 1; return v end
-        local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end
+    static let script = BusLua.script(#"""
         local maxlen, ttl = take(), take()
         local stored = {}
         for n = 1, tonumber(take()) do
@@ -55,17 +52,9 @@ public struct Publisher: Sendable {
           if take() == '1' then
             fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
           end
-          local key = takeKey()
-          local args, message = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}, {}
-          for _ = 1, tonumber(take()) do
-            local field, value = take(), take()
-            args[#args + 1] = field
-            args[#args + 1] = value
-            message[field] = value
-          end
+          local key, fields = takeKey(), takeFields()
           if fresh then
-            redis.call(unpack(args))
-            redis.call('PUBLISH', key, cjson.encode(message))
+            announce(key, maxlen, fields)
             stored[n] = 1
           else
             stored[n] = 0
