@@ -7,27 +7,19 @@ import Testing
 
 @Suite("End to end: replicas killed, added and removed mid-run", .serialized)
 struct CrashRecoveryTests {
+    static let fleet = GoalFleet(prefix: "crash", count: goals)
     static let goals = 120
 
-    private func batch(_ name: String, goals: some Sequence<Int>, at seconds: Int64) -> [UInt8] {
-        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@crash-\#($0)","user_id":"v\#($0)"}"# }
-        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
-    }
 
     @Test("SIGKILL of every receiver group in turn, with duplicated and late webhooks: exact progress, one goal.ended per goal, no refund of a completed goal")
     func killEveryGroup() async throws {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "8", "LOG_LEVEL": "info"]) { stack in
             let redis = stack.client()
-            let store = GoalStore(client: redis)
             let t = Int64(Date().timeIntervalSince1970) - 200
             // Even goals complete (vacated at T+400); odd ones stop short (T+100) and stay active.
-            for index in 0..<Self.goals {
-                var spec = GoalSpec(id: "crash-\(index)")
-                spec.amount = 100
-                try await store.create(spec)
-            }
+            try await Self.fleet.create(redis)
             for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(batch("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
+                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
             }
             try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
 
@@ -35,8 +27,8 @@ struct CrashRecoveryTests {
             var batches: [[UInt8]] = []
             for start in stride(from: 0, to: Self.goals, by: 20) {
                 let range = start..<start + 20
-                batches.append(batch("channel_vacated", goals: range.filter { $0.isMultiple(of: 2) }, at: t + 400))
-                batches.append(batch("channel_vacated", goals: range.filter { !$0.isMultiple(of: 2) }, at: t + 100))
+                batches.append(Self.fleet.webhook("channel_vacated", goals: range.filter { $0.isMultiple(of: 2) }, at: t + 400))
+                batches.append(Self.fleet.webhook("channel_vacated", goals: range.filter { !$0.isMultiple(of: 2) }, at: t + 100))
             }
             for (number, body) in batches.enumerated() {
                 #expect(try await stack.post(body).0 == 200)
@@ -54,7 +46,7 @@ struct CrashRecoveryTests {
                 }
             }
             // Late, older presence events must change nothing.
-            #expect(try await stack.post(batch("channel_occupied", goals: 0..<20, at: t - 50)).0 == 200)
+            #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: 0..<20, at: t - 50)).0 == 200)
 
             try await eventually("every group to settle after the crashes", within: .seconds(90)) {
                 try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
@@ -87,21 +79,16 @@ struct CrashRecoveryTests {
     func scaleUpAndDown() async throws {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "4"]) { stack in
             let redis = stack.client()
-            let store = GoalStore(client: redis)
             let t = Int64(Date().timeIntervalSince1970) - 200
-            for index in 0..<Self.goals {
-                var spec = GoalSpec(id: "crash-\(index)")
-                spec.amount = 100
-                try await store.create(spec)
-            }
+            try await Self.fleet.create(redis)
             for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(batch("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
+                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
             }
             try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
             let extra = ["karaoke", "goals", "sessions"].flatMap { service in [2, 3].map { (service, "\(service)#\($0)") } }
             var stops: [String: Int32?] = [:]
             for start in stride(from: 0, to: Self.goals, by: 10) {
-                #expect(try await stack.post(batch("channel_vacated", goals: start..<start + 10, at: t + 400)).0 == 200)
+                #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<start + 10, at: t + 400)).0 == 200)
                 if start == 30 {
                     for (service, name) in extra { try stack.launch(service, as: name) }
                 }

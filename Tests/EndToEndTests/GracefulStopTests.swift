@@ -7,27 +7,18 @@ import Testing
 
 @Suite("End to end: stopping a receiver mid-batch", .serialized)
 struct GracefulStopTests {
+    static let fleet = GoalFleet(prefix: "stop", count: goals)
     static let goals = 200
 
-    /// One webhook body with up to 20 events, as Pusher batches them.
-    private func batch(_ name: String, goals: Range<Int>, at seconds: Int64) -> [UInt8] {
-        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@stop-\#($0)","user_id":"v\#($0)"}"# }
-        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
-    }
 
     @Test("SIGTERM to karaoke and goals while they work: each exits 0 in time, nothing is lost or doubled")
     func sigtermMidBatch() async throws {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "2000", "BUS_BATCH_SIZE": "16"]) { stack in
             let redis = stack.client()
-            let store = GoalStore(client: redis)
             let t = Int64(Date().timeIntervalSince1970)
-            for index in 0..<Self.goals {
-                var spec = GoalSpec(id: "stop-\(index)")
-                spec.amount = 100
-                try await store.create(spec)
-            }
+            try await Self.fleet.create(redis)
             for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(batch("channel_occupied", goals: start..<min(start + 20, Self.goals), at: t)).0 == 200)
+                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<min(start + 20, Self.goals), at: t)).0 == 200)
             }
             try await stack.waitFor("every timer to start") {
                 try await isSettled(redis, [("signal:channel_occupied", "karaoke")])
@@ -36,7 +27,7 @@ struct GracefulStopTests {
             // Vacate every goal while stopping karaoke and goals in the middle of the work.
             var stops: [String: (status: Int32?, seconds: Double)] = [:]
             for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(batch("channel_vacated", goals: start..<min(start + 20, Self.goals), at: t + 400)).0 == 200)
+                #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<min(start + 20, Self.goals), at: t + 400)).0 == 200)
                 if start == 100 {
                     for service in ["karaoke", "goals"] {
                         let began = ContinuousClock.now

@@ -7,30 +7,22 @@ import Testing
 
 @Suite("End to end: Redis restarted or stalled mid-run", .serialized)
 struct RedisFaultTests {
+    static let fleet = GoalFleet(prefix: "fault", count: goals)
     static let goals = 80
 
-    private func batch(_ name: String, goals: some Sequence<Int>, at seconds: Int64) -> [UInt8] {
-        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@fault-\#($0)","user_id":"v\#($0)"}"# }
-        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
-    }
 
     /// Creates the goals, occupies them, then vacates them in batches, calling `fault` right after the batch
     /// halfway (while the groups work on it); checks that every goal ends exactly once with exact progress
     /// and that nothing is left pending.
     private func run(_ stack: Stack, fault: () async throws -> Void) async throws {
-        let store = GoalStore(client: stack.client())
         let t = Int64(Date().timeIntervalSince1970) - 200
-        for index in 0..<Self.goals {
-            var spec = GoalSpec(id: "fault-\(index)")
-            spec.amount = 100
-            try await store.create(spec)
-        }
+        try await Self.fleet.create(stack.client())
         for start in stride(from: 0, to: Self.goals, by: 20) {
-            try await stack.postUntilAccepted(batch("channel_occupied", goals: start..<start + 20, at: t))
+            try await stack.postUntilAccepted(Self.fleet.webhook("channel_occupied", goals: start..<start + 20, at: t))
         }
         try await eventually("every timer to start") { try await isSettled(stack.client(), [("signal:channel_occupied", "karaoke")]) }
         for start in stride(from: 0, to: Self.goals, by: 10) {
-            try await stack.postUntilAccepted(batch("channel_vacated", goals: start..<start + 10, at: t + 400))
+            try await stack.postUntilAccepted(Self.fleet.webhook("channel_vacated", goals: start..<start + 10, at: t + 400))
             if start == Self.goals / 2 { try await fault() }
         }
         let redis = stack.client()
@@ -69,7 +61,7 @@ struct RedisFaultTests {
             try await run(stack) {
                 stack.redis.setPaused(true)
                 // Pusher keeps sending while Redis is stalled: the gateway must not answer 2xx before storing.
-                async let sentDuringStall = stack.postUntilAccepted(batch("channel_occupied", goals: 0..<1, at: Int64(Date().timeIntervalSince1970)))
+                async let sentDuringStall = stack.postUntilAccepted(Self.fleet.webhook("channel_occupied", goals: 0..<1, at: Int64(Date().timeIntervalSince1970)))
                 try await Task.sleep(for: .seconds(5))
                 stack.redis.setPaused(false)
                 _ = try await sentDuringStall

@@ -1,0 +1,25 @@
+import GoalDomain
+import Redis
+
+/// Numbered exclusive goals `<prefix>-<n>` (target 360 s, 100 held in escrow) and the webhooks that drive
+/// them, for the tests that push many goals through the stack.
+struct GoalFleet {
+    let prefix: String
+    let count: Int
+
+    /// Creates every goal of the fleet.
+    func create(_ redis: RedisClient) async throws {
+        let store = GoalStore(client: redis)
+        for index in 0..<count {
+            var spec = GoalSpec(id: "\(prefix)-\(index)")
+            spec.amount = 100
+            try await store.create(spec)
+        }
+    }
+
+    /// One webhook body with an event `name` for each of `goals` (by number), as Pusher batches them.
+    func webhook(_ name: String, goals: some Sequence<Int>, at seconds: Int64) -> [UInt8] {
+        let events = goals.map { #"{"name":"\#(name)","channel":"presence-enc-goal@\#(prefix)-\#($0)","user_id":"v\#($0)"}"# }
+        return Array(#"{"time_ms":\#(seconds * 1000),"events":[\#(events.joined(separator: ","))]}"#.utf8)
+    }
+}
