@@ -4,6 +4,7 @@
 #   make test      install missing Debian packages, build, unit + integration tests, compose check, smoke test
 #   make build     debug build            make release   release build
 #   make smoke     end-to-end smoke test of the debug build
+#   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
 #   make soak      10 minutes of constant load on the release build, memory sampled (not part of make test)
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
 #   make clean     remove build products and local run state
@@ -28,10 +29,10 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test run smoke soak compose-check clean
+.PHONY: help deps build release test faults run smoke soak compose-check clean
 
 help:
-	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh
@@ -49,6 +50,11 @@ test: deps
 		$(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS)
 	$(DOCKER_COMPOSE) -f docker-compose.yml config -q
 	scripts/smoke.sh "$(BIN_DIR)"
+
+# The fault suites alone, at full size (FAULT_LOAD=full); `make test` runs the same cases shorter.
+faults: build
+	FAULT_LOAD=full REDIS_SERVER="$$(command -v redis-server)" GOAL_SIGNALS_BIN="$(BIN_DIR)" \
+		$(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS) --filter 'CrashRecoveryTests|RedisFaultTests|GracefulStopTests'
 
 run: build
 	scripts/run-stack.sh "$(BIN_DIR)"

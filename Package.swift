@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -113,6 +114,16 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "ChainBench",
+            dependencies: [
+                "Redis",
+                "GoalDomain",
+                "PusherWebhook",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+
         // MARK: Executables
         .executableTarget(name: "gateway", dependencies: ["Gateway"]),
         .executableTarget(name: "karaoke", dependencies: ["GoalDomain", "ServiceRuntime"]),
@@ -123,6 +134,7 @@ let package = Package(
         .executableTarget(
             name: "goalctl",
             dependencies: [
+                "ChainBench",
                 "Redis",
                 "SignalBus",
                 "GoalDomain",

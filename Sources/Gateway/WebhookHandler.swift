@@ -51,7 +51,7 @@ public struct WebhookHandler: Sendable {
         let accepted = stored.count { $0 }
         for (message, fresh) in zip(messages, stored) {
             Counter(label: "webhook_events_total", dimensions: [("name", message.topic.name), ("outcome", fresh ? "accepted" : "retry")]).increment()
-            logger.info(fresh ? "event stored" : "retried event recognised", metadata: [
+            logger.debug(fresh ? "event stored" : "retried event recognised", metadata: [
                 "signal.id": .string(message.id), "stream": .string(message.topic.key),
                 "channel": .string(message.payload.first { $0.0 == "channel" }?.1 ?? ""),
             ])

@@ -18,6 +18,9 @@ public struct GoalSpec: Sendable, Hashable {
     public var payee: String?
     /// Expiry, Unix seconds; the goal never expires when `nil`.
     public var exp: Int64?
+    /// When the goal's timer started (`context.started` and `context.last_updated`), Unix seconds; the timer
+    /// waits for the channel's first channel_occupied when `nil`.
+    public var started: Int64?
     /// `breakdown_id`.
     public var breakdownID: String = ""
     /// `conditions` (JSON).

@@ -18,6 +18,18 @@ public struct GoalStore: Sendable {
     /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction; indexes
     /// the goal in `goals:expiring` when it has an `exp`.
     public func create(_ spec: GoalSpec) async throws {
+        let commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id))] + (try Self.commands(creating: spec)) + [RedisCommand("EXEC")]
+        let replies = try await client.pipeline(commands)
+        if let failure = replies.compactMap(\.errorMessage).first { throw RedisError(code: .server, message: failure) }
+        if let exec = replies.last?.array, let failure = exec.compactMap(\.errorMessage).first {
+            throw RedisError(code: .server, message: failure)
+        }
+    }
+
+    /// The writes that create a new goal with its session pair and escrow hold, for callers that pipeline
+    /// many goals at once (bulk loads); ``create(_:)`` wraps them in a transaction.
+    /// - Throws: ``InvalidSpec`` naming what is wrong with `spec`.
+    public static func commands(creating spec: GoalSpec) throws -> [RedisCommand] {
         guard GoalChannel.isValidGoalID(spec.id) else { throw InvalidSpec(description: "goal id '\(spec.id)' must match [A-Za-z0-9_-]{1,64}") }
         guard !spec.targets.isEmpty, spec.targets.allSatisfy({ $0 > 0 }) else { throw InvalidSpec(description: "targets must be positive seconds") }
         var goal = RedisCommand("HSET", Keys.goal(spec.id), "_cls", spec.goalClass, "active", "1", "progress", "0", "level", "0")
@@ -32,8 +44,11 @@ public struct GoalStore: Sendable {
         if let viewer = spec.viewer { goal.append("exclusive_to"); goal.append(viewer) }
         if let session = spec.sessionID { goal.append("session_id"); goal.append(session) }
         if let exp = spec.exp { goal.append("exp"); goal.append(Int(exp)) }
+        if let started = spec.started {
+            for field in ["context.started", "context.last_updated"] { goal.append(field); goal.append(Int(started)) }
+        }
 
-        var commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id)), goal]
+        var commands = [goal]
         if let exp = spec.exp { commands.append(RedisCommand("ZADD", Keys.expiringGoals, Int(exp), spec.id)) }
         if let session = spec.sessionID, let viewer = spec.viewer {
             commands.append(RedisCommand(
@@ -48,12 +63,7 @@ public struct GoalStore: Sendable {
                 "XADD", Keys.escrowLedger, "*", "goal_id", spec.id, "from", "", "to", "held", "amount", Int(amount), "payer", payer, "payee", payee
             ))
         }
-        commands.append(RedisCommand("EXEC"))
-        let replies = try await client.pipeline(commands)
-        if let failure = replies.compactMap(\.errorMessage).first { throw RedisError(code: .server, message: failure) }
-        if let exec = replies.last?.array, let failure = exec.compactMap(\.errorMessage).first {
-            throw RedisError(code: .server, message: failure)
-        }
+        return commands
     }
 
     /// A hash's fields (empty when it does not exist).

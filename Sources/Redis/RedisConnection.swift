@@ -57,6 +57,9 @@ public final class RedisConnection {
         return replies
     }
 
+    /// The open hiredis context, if any, for extensions that read without sending.
+    var openContext: UnsafeMutablePointer<redisContext>? { context }
+
     /// Closes the connection; the next command opens a new one.
     public func close() {
         if let context { redisFree(context) }
@@ -165,7 +168,7 @@ public final class RedisConnection {
     }
 
     /// Turns the context's error into a ``RedisError`` and discards the context.
-    private func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?, timeout: Duration? = nil) -> RedisError {
+    func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?, timeout: Duration? = nil) -> RedisError {
         let code = context.pointee.err
         let savedErrno = errno
         let reason = Self.errorText(context)

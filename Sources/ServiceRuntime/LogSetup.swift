@@ -47,7 +47,7 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = LogTimestamp.now()
         let fields = all.sorted { $0.key < $1.key }.map { ($0.key, "\($0.value)") }
         let line: String
         switch format {

@@ -100,17 +100,16 @@ final class ConsumerWorker {
     /// Handles one message on its own: runs the receivers and commits, again while the state it read keeps
     /// changing underneath; on failure leaves it pending for a retry.
     func handle(_ message: Message, deliveries: Int) async {
-        let logger = messageLogger(message)
         let started = ContinuousClock.now
         do {
             for _ in 1...configuration.conflictRetries {
-                let prepared = try await prepare(message, deliveries: deliveries, logger: logger, beforeLoad: nil)
+                let prepared = try await prepare(message, deliveries: deliveries, beforeLoad: nil)
                 let reply = try await client.pipeline([prepared.command])[0]
                 if try settle(prepared, reply: reply, started: started) { return }
             }
             throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
         } catch {
-            await fail(message, deliveries: deliveries, logger: logger, error: error)
+            await fail(message, deliveries: deliveries, error: error)
         }
     }
 
@@ -119,15 +118,14 @@ final class ConsumerWorker {
     /// waiting commit writes, so every message still sees the effects of those before it.
     func handleBatch(_ batch: [(Message, Int)]) async {
         for (message, deliveries) in batch {
-            let logger = messageLogger(message)
             do {
-                let prepared = try await prepare(message, deliveries: deliveries, logger: logger) { [self] key in
+                let prepared = try await prepare(message, deliveries: deliveries) { [self] key in
                     if waitingKeys.contains(key) { await flush() }
                 }
                 waiting.append(prepared)
                 waitingKeys.formUnion(prepared.writtenKeys)
             } catch {
-                await fail(message, deliveries: deliveries, logger: logger, error: error)
+                await fail(message, deliveries: deliveries, error: error)
             }
         }
         await flush()
@@ -148,19 +146,19 @@ final class ConsumerWorker {
                         await handle(prepared.message, deliveries: prepared.deliveries)
                     }
                 } catch {
-                    await fail(prepared.message, deliveries: prepared.deliveries, logger: prepared.logger, error: error)
+                    await fail(prepared.message, deliveries: prepared.deliveries, error: error)
                 }
             }
         } catch {
             for prepared in batch {
-                await fail(prepared.message, deliveries: prepared.deliveries, logger: prepared.logger, error: error)
+                await fail(prepared.message, deliveries: prepared.deliveries, error: error)
             }
         }
     }
 
     /// Runs the message's receivers in declaration order and builds its commit.
     private func prepare(
-        _ message: Message, deliveries: Int, logger: Logger, beforeLoad: ((String) async -> Void)?
+        _ message: Message, deliveries: Int, beforeLoad: ((String) async -> Void)?
     ) async throws -> PreparedCommit {
         let started = ContinuousClock.now
         let context = ReceiverContext(message: message, group: group.name, client: client)
@@ -188,7 +186,7 @@ final class ConsumerWorker {
             clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
         )
         return PreparedCommit(
-            message: message, deliveries: deliveries, logger: logger, started: started, records: records, command: command,
+            message: message, deliveries: deliveries, started: started, records: records, command: command,
             writtenKeys: Set(context.writes.map(\.write.key)),
             published: context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }
         )
@@ -202,27 +200,27 @@ final class ConsumerWorker {
             for record in prepared.records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
             let elapsed = ContinuousClock.now - started
             metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-            prepared.logger.info("message handled", metadata: [
+            messageLogger(prepared.message).debug("message handled", metadata: [
                 "receivers.acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
                 "published": .string(prepared.published.joined(separator: ",")),
             ])
             return true
         case .duplicate:
             metrics.message("duplicate", topic: topic)
-            prepared.logger.info("duplicate message acknowledged without effect")
+            messageLogger(prepared.message).info("duplicate message acknowledged without effect")
             return true
         case .conflict(let key, let field):
             metrics.message("conflict", topic: topic)
-            prepared.logger.debug("state changed while handling; handling again", metadata: [
+            messageLogger(prepared.message).debug("state changed while handling; handling again", metadata: [
                 "key": .string(key), "field": .string(field),
             ])
             return false
         }
     }
 
-    private func fail(_ message: Message, deliveries: Int, logger: Logger, error: any Error) async {
+    private func fail(_ message: Message, deliveries: Int, error: any Error) async {
         metrics.message("failed", topic: message.topic)
-        logger.error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
+        messageLogger(message).error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
         _ = try? await client.execute("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)")
     }
 
@@ -240,7 +238,6 @@ final class ConsumerWorker {
 struct PreparedCommit {
     let message: Message
     let deliveries: Int
-    let logger: Logger
     let started: ContinuousClock.Instant
     let records: [TraceRecord]
     let command: RedisCommand

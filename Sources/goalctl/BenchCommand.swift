@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the Redis client and the signal bus against Redis's own tools on the same server.",
-        subcommands: [RedisBench.self, BusBench.self]
+        subcommands: [RedisBench.self, BusBench.self, ChainsBench.self]
     )
 }
 

@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: replicas killed, added and removed mid-run", .serialized)
 struct CrashRecoveryTests {
     static let fleet = GoalFleet(prefix: "crash", count: goals)
-    static let goals = 120
+    static let goals = FaultLoad.goals(short: 120, full: 600)
 
 
     @Test("SIGKILL of every receiver group in turn, with duplicated and late webhooks: exact progress, one goal.ended per goal, no refund of a completed goal")
@@ -30,13 +30,15 @@ struct CrashRecoveryTests {
                 batches.append(Self.fleet.webhook("channel_vacated", goals: range.filter { $0.isMultiple(of: 2) }, at: t + 400))
                 batches.append(Self.fleet.webhook("channel_vacated", goals: range.filter { !$0.isMultiple(of: 2) }, at: t + 100))
             }
+            // The crashes are spread over the run: one victim every `spacing` batches.
+            let spacing = max(2, batches.count / victims.count)
             for (number, body) in batches.enumerated() {
                 #expect(try await stack.post(body).0 == 200)
-                if number.isMultiple(of: 2), number / 2 < victims.count {
+                if number.isMultiple(of: spacing), number / spacing < victims.count {
                     // Pusher retries the webhook; a crash takes a replica down mid-work and it comes back.
                     #expect(try await stack.post(body).1.contains(#""accepted":0"#))
                     // Kill the victim while it holds messages it has read but not acknowledged, when that can be seen.
-                    let victim = victims[number / 2]
+                    let victim = victims[number / spacing]
                     let stream = ["karaoke": "signal:channel_vacated", "goals": "task:increment_goal_progress"][victim] ?? "signal:goal.progressed"
                     let deadline = ContinuousClock.now + .milliseconds(500)
                     while ContinuousClock.now < deadline,
@@ -48,7 +50,7 @@ struct CrashRecoveryTests {
             // Late, older presence events must change nothing.
             #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: 0..<20, at: t - 50)).0 == 200)
 
-            try await eventually("every group to settle after the crashes", within: .seconds(90)) {
+            try await eventually("every group to settle after the crashes", within: .seconds(FaultLoad.isFull ? 240 : 90)) {
                 try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
             }
             let completed = Self.goals / 2
@@ -89,16 +91,16 @@ struct CrashRecoveryTests {
             var stops: [String: Int32?] = [:]
             for start in stride(from: 0, to: Self.goals, by: 10) {
                 #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<start + 10, at: t + 400)).0 == 200)
-                if start == 30 {
+                if start == Self.goals / 4 {
                     for (service, name) in extra { try stack.launch(service, as: name) }
                 }
-                if start == 90 {
+                if start == 3 * Self.goals / 4 {
                     for (_, name) in extra { stack.processes[name]!.send(SIGTERM) }
                     for (_, name) in extra { stops[name] = await stack.processes[name]!.wait(timeout: .seconds(15)) }
                 }
             }
             for (name, status) in stops { #expect(status == 0, "\(name) exits 0 after SIGTERM") }
-            try await eventually("every group to settle", within: .seconds(60)) {
+            try await eventually("every group to settle", within: .seconds(FaultLoad.isFull ? 180 : 60)) {
                 try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
             }
             for stream in ["task:increment_goal_progress", "signal:goal.progressed", "signal:goal.completed", "task:deactivate_goal", "signal:goal.ended", "task:StartSnapshot"] {

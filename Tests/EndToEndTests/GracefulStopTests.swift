@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: stopping a receiver mid-batch", .serialized)
 struct GracefulStopTests {
     static let fleet = GoalFleet(prefix: "stop", count: goals)
-    static let goals = 200
+    static let goals = FaultLoad.goals(short: 200, full: 1000)
 
 
     @Test("SIGTERM to karaoke and goals while they work: each exits 0 in time, nothing is lost or doubled")
@@ -28,7 +28,7 @@ struct GracefulStopTests {
             var stops: [String: (status: Int32?, seconds: Double)] = [:]
             for start in stride(from: 0, to: Self.goals, by: 20) {
                 #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<min(start + 20, Self.goals), at: t + 400)).0 == 200)
-                if start == 100 {
+                if start == Self.goals / 2 {
                     for service in ["karaoke", "goals"] {
                         let began = ContinuousClock.now
                         let status = await stack.processes[service]!.stop(timeout: .seconds(12))
@@ -43,7 +43,7 @@ struct GracefulStopTests {
                 #expect(stop.seconds < 12, "\(service) stops within the bound (took \(stop.seconds) s)")
             }
 
-            try await stack.waitFor("every goal to end", timeout: .seconds(60)) {
+            try await stack.waitFor("every goal to end", timeout: .seconds(FaultLoad.isFull ? 180 : 60)) {
                 try await redis.execute("XLEN", "signal:goal.ended").int == Self.goals
             }
             try await stack.waitFor("every group to settle", timeout: .seconds(30)) {

@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: Redis restarted or stalled mid-run", .serialized)
 struct RedisFaultTests {
     static let fleet = GoalFleet(prefix: "fault", count: goals)
-    static let goals = 80
+    static let goals = FaultLoad.goals(short: 80, full: 400)
 
 
     /// Creates the goals, occupies them, then vacates them in batches, calling `fault` right after the batch
@@ -26,7 +26,7 @@ struct RedisFaultTests {
             if start == Self.goals / 2 { try await fault() }
         }
         let redis = stack.client()
-        try await eventually("every group to settle after the fault", within: .seconds(120)) {
+        try await eventually("every group to settle after the fault", within: .seconds(FaultLoad.isFull ? 300 : 120)) {
             (try? await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })) ?? false
         }
         for stream in ["task:increment_goal_progress", "signal:goal.progressed", "signal:goal.completed", "task:deactivate_goal", "signal:goal.ended"] {

@@ -1,0 +1,132 @@
+import Foundation
+import GoalDomain
+import Histogram
+import Redis
+import Synchronization
+
+/// The whole-chain load generator: stores goals whose timers run, vacates each with a signed webhook,
+/// watches goal.ended, then checks every result and reports throughput, latency and cost.
+public enum ChainBench {
+    /// The services whose CPU and memory are reported.
+    static let services: Set<String> = ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking"]
+
+    /// Runs one benchmark against the stack in front of `redis`.
+    /// - Parameters:
+    ///   - options: where the gateway is, how many goals, what pace.
+    ///   - redis: the stack's Redis.
+    ///   - redisURL: the URL the services were given, to find their processes.
+    ///   - progress: hears what the run is doing.
+    /// - Returns: the report; ``ChainBenchReport/verified`` is `false` when any result was wrong.
+    /// - Throws: ``ChainBenchError`` when the run could not go on (gateway unreachable, timeout).
+    public static func run(
+        _ options: ChainBenchOptions, redis: RedisConfiguration, redisURL: String, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> ChainBenchReport {
+        let client = RedisClient(configuration: redis, name: "bench")
+        var probe = RedisProbe(client: client)
+        let now = Int64(Date().timeIntervalSince1970)
+        let started = now - 400
+
+        if options.preload > 0 {
+            progress("storing \(options.preload) idle goals")
+            try await GoalSeeder.seed(client, prefix: "\(options.prefix)-idle", count: options.preload, started: started, progress: progress)
+        }
+        let memoryBefore = Double(try await probe.info("memory", "used_memory") ?? "0") ?? 0
+        progress("storing \(options.goals) goals with session and escrow")
+        try await GoalSeeder.seed(client, prefix: options.prefix, count: options.goals, started: started, progress: progress)
+        let memoryAfter = Double(try await probe.info("memory", "used_memory") ?? "0") ?? 0
+
+        guard let redisPID = Int32(try await probe.info("server", "process_id") ?? "") else {
+            throw ChainBenchError("Redis did not say its process id (INFO server)")
+        }
+        let processes = StackProcess.discover(names: services, redisURL: redisURL)
+            + [StackProcess(name: "redis-server", pid: redisPID), StackProcess(name: "goalctl", pid: getpid())]
+        progress("measuring " + processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: " "))
+
+        let entriesBefore = try await probe.entriesAdded(ChainVerifier.streams)
+        let trackedBefore = try await trackedEnded(client)
+        let callsBefore = try await probe.commandCalls()
+        let cpuBefore = sample(processes)
+        probe = RedisProbe(client: client)
+
+        let concurrency: Int? = if case .closedLoop(let limit) = options.pace { limit } else { nil }
+        let state = RunState(goals: options.goals, concurrency: concurrency)
+        try CompletionWatcher.start(configuration: redis, prefix: options.prefix, state: state)
+        progress("sending \(options.goals) channel_vacated webhooks, \(options.pace)")
+        let sender = WebhookSender(options: options, vacatedAtMs: (started + 400) * 1000, state: state)
+        let begin = monotonicNanoseconds()
+        sender.start(at: begin)
+
+        let deadline = ContinuousClock.now + options.timeout
+        var lastReport = ContinuousClock.now
+        while !state.isFinished {
+            try await Task.sleep(for: .milliseconds(20))
+            let (completed, failure) = state.progress.withLock { ($0.completed, $0.failure) }
+            if failure != nil { break }
+            if completed == options.goals { break }
+            if ContinuousClock.now > deadline {
+                state.fail("timed out after \(options.timeout) with \(completed) of \(options.goals) chains complete")
+            }
+            if ContinuousClock.now - lastReport > .seconds(2) {
+                progress("\(completed) of \(options.goals) chains complete")
+                lastReport = .now
+            }
+        }
+        state.finished.store(true, ordering: .releasing)
+        let snapshot = state.progress.withLock { $0 }
+        if let failure = snapshot.failure { throw ChainBenchError(failure) }
+
+        progress("all \(options.goals) goal.ended seen; waiting for every group to finish the side-effects")
+        let settleDeadline = ContinuousClock.now + .seconds(120)
+        while try await !probe.settled() {
+            guard ContinuousClock.now < settleDeadline else { throw ChainBenchError("the groups did not catch up within 120 s after the last goal.ended") }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let cpuAfter = sample(processes)
+        var callsAfter = try await probe.commandCalls()
+        for (name, count) in probe.sent { callsAfter[name, default: 0] -= count }
+
+        let entriesAfter = try await probe.entriesAdded(ChainVerifier.streams)
+        let verifier = ChainVerifier(client: client, prefix: options.prefix, goals: options.goals, started: started)
+        let problems = try await verifier.problems(
+            entriesAdded: entriesAfter.mapValues { $0 } .merging(entriesBefore) { after, before in after - before },
+            endedCounts: snapshot.ended,
+            trackedEnded: try await trackedEnded(client) - trackedBefore
+        )
+
+        let chains = Double(options.goals)
+        let seconds = Double(snapshot.lastEnded - snapshot.firstSent) / 1e9
+        var commandsByName: [String: Double] = [:]
+        for (name, count) in callsAfter {
+            let delta = count - (callsBefore[name] ?? 0)
+            if delta > 0 { commandsByName[name] = Double(delta) / chains }
+        }
+        var cpu: [String: Double] = [:]
+        var peak: [String: Double] = [:]
+        for process in processes {
+            guard let before = cpuBefore[process], let after = cpuAfter[process] else { continue }
+            cpu[process.name, default: 0] += (after.cpuSeconds - before.cpuSeconds) * 1000 / chains
+            peak[process.name] = max(peak[process.name] ?? 0, Double(after.peakRSS) / 1_048_576)
+        }
+        cpu["total"] = cpu.filter { $0.key != "goalctl" }.values.reduce(0, +)
+        let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
+        var latency = Dictionary(uniqueKeysWithValues: percentiles.map { ($0.0, Double(snapshot.latency.valueAtPercentile($0.1)) / 1000) })
+        latency["max"] = Double(snapshot.latency.max) / 1000
+        return ChainBenchReport(
+            pace: options.pace.description, goals: options.goals, storedGoals: options.goals + options.preload,
+            seconds: seconds, chainsPerSecond: chains / seconds, webhooksPerSecond: Double(snapshot.webhooks) / seconds,
+            latencyMs: latency, redisCommandsPerChain: commandsByName.values.reduce(0, +), redisCommandsByName: commandsByName,
+            cpuMsPerChain: cpu, peakRSSMiB: peak, redisBytesPerGoal: (memoryAfter - memoryBefore) / chains,
+            verified: problems.isEmpty, problems: problems
+        )
+    }
+
+    private static func sample(_ processes: [StackProcess]) -> [StackProcess: ProcessSample] {
+        var samples: [StackProcess: ProcessSample] = [:]
+        for process in processes { samples[process] = ProcessSample(pid: process.pid) }
+        return samples
+    }
+
+    private static func trackedEnded(_ client: RedisClient) async throws -> Int {
+        try await client.execute("HGET", Keys.trackingCounters, "goal.ended").string.flatMap { Int($0) } ?? 0
+    }
+}
