@@ -8,21 +8,21 @@ public enum EscrowReceivers {
             triggerExclusiveGoalEscrowRefund,
             triggerShowEscrowTransfer, triggerExclusiveEscrowTransfer,
             triggerShowEscrowRefund, handleTriggerPrivateGoalEscrow,
-        ], traceIndexKey: GoalTraces.indexKey)
+        ], traceIndexKey: GoalTraces.indexKey, prefetch: GoalPrefetch.goal(on: [Topics.goalProgressed, Topics.goalEnded], escrowOn: [Topics.goalEnded]))
     }
 
     /// Refunds an exclusive goal's hold when the goal ends short of its target.
     static let triggerExclusiveGoalEscrowRefund = Receiver("trigger_exclusive_goal_escrow_refund", on: [Topics.goalProgressed, Topics.goalEnded], guard: { context in
         if context.message.topic == Topics.goalProgressed {
-            let active = try await context.goal()?["active"]
+            let active = try context.goal()?["active"]
             return active == "1" ? "goal still active" : "acts on goal.ended"
         }
         guard context.message["_cls"] == GoalClass.exclusive else { return "_cls is not ExclusiveGoal" }
         let progress = Int64(context.message["progress"] ?? "") ?? 0
         if let target = Int64(context.message["levels.0.target"] ?? ""), progress >= target { return "progress ≥ target" }
-        return try await Escrow.refusal(context)
+        return try Escrow.refusal(context)
     }, effect: { context in
-        try await Escrow.move(context, to: "refunded")
+        try Escrow.move(context, to: "refunded")
     })
 
     /// Completion moves no money in this flow: a show goal's hold is settled by the payout system.
@@ -54,18 +54,18 @@ enum Escrow {
     static let settledOutside = "settled by the payout system, not this flow"
 
     /// Why the goal's escrow cannot move, if it cannot.
-    static func refusal(_ context: ReceiverContext) async throws -> String? {
+    static func refusal(_ context: ReceiverContext) throws -> String? {
         guard let id = context.goalID else { return "no goal_id" }
-        let escrow = try await context.hash(Keys.escrow(id))
+        let escrow = try context.hash(Keys.escrow(id))
         guard escrow.exists else { return "no escrow" }
         let state = escrow["state"] ?? ""
         return state == "held" ? nil : "escrow already \(state.isEmpty ? "settled" : state)"
     }
 
     /// Moves the escrow from `held` to `state`, with a ledger entry.
-    static func move(_ context: ReceiverContext, to state: String) async throws {
+    static func move(_ context: ReceiverContext, to state: String) throws {
         let id = context.goalID!
-        let escrow = try await context.hash(Keys.escrow(id))
+        let escrow = try context.hash(Keys.escrow(id))
         context.write(.hashSet(key: escrow.key, field: "state", value: state))
         context.write(.streamAppend(key: Keys.escrowLedger, fields: [
             "goal_id", id, "from", "held", "to", state, "amount", escrow["amount"] ?? "", "payer", escrow["payer"] ?? "",

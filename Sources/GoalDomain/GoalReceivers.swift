@@ -10,18 +10,18 @@ public enum GoalReceivers {
             notifyLivestreamMVPs, deactivateGoal,
             deactivateGoalTask,
             notifyStreamAuthorizedForAgreedTriggerGoal, notifyGoalEnded,
-        ], traceIndexKey: GoalTraces.indexKey)
+        ], traceIndexKey: GoalTraces.indexKey, prefetch: GoalPrefetch.goal(on: [Topics.incrementGoalProgress, Topics.goalCompleted, Topics.deactivateGoal]))
     }
 
     /// task increment_goal_progress: adds the amount, recomputes the level, publishes goal.progressed.
     static let incrementGoalProgress = Receiver("increment_goal_progress", on: [Topics.incrementGoalProgress], guard: { context in
         guard let amount = context.message["amount"].flatMap({ Int64($0) }), amount > 0 else { return "amount ≤ 0" }
-        guard let goal = try await context.goal(), goal.exists else { return "goal missing" }
+        guard let goal = try context.goal(), goal.exists else { return "goal missing" }
         guard goal["active"] == "1" else { return "goal inactive" }
         return nil
     }, effect: { context in
         let id = context.goalID!
-        let goal = try await context.goal()!
+        let goal = try context.goal()!
         let amount = Int64(context.message["amount"]!)!
         let oldLevel = Int(goal.int("level") ?? 0)
         context.write(.hashIncrement(key: Keys.goal(id), field: "progress", amount: amount))
@@ -58,7 +58,7 @@ public enum GoalReceivers {
 
     /// Enqueues task deactivate_goal for a completed goal that is still active.
     static let deactivateGoal = Receiver("deactivate_goal", on: [Topics.goalCompleted], guard: { context in
-        guard let goal = try await context.goal(), goal.exists else { return "goal missing" }
+        guard let goal = try context.goal(), goal.exists else { return "goal missing" }
         return goal["active"] == "1" ? nil : "goal already inactive"
     }, effect: { context in
         context.emit(Topics.deactivateGoal, [("goal_id", context.goalID!), ("triggerer", "")])
@@ -66,7 +66,7 @@ public enum GoalReceivers {
 
     /// task deactivate_goal: `active = 0`, min `exp` to now, publishes goal.ended.
     static let deactivateGoalTask = Receiver("deactivate_goal", on: [Topics.deactivateGoal], guard: { context in
-        guard let goal = try await context.goal(), goal.exists else { return "goal missing" }
+        guard let goal = try context.goal(), goal.exists else { return "goal missing" }
         guard goal["active"] == "1" else { return "goal already inactive" }
         if context.message["triggerer"] == "expiry" {
             guard let exp = goal.int("exp") else { return "goal has no exp" }
@@ -79,7 +79,7 @@ public enum GoalReceivers {
         return nil
     }, effect: { context in
         let id = context.goalID!
-        let goal = try await context.goal()!
+        let goal = try context.goal()!
         let key = Keys.goal(id)
         context.write(.hashSet(key: key, field: "active", value: "0"))
         context.write(.hashMin(key: key, field: "exp", value: context.now))

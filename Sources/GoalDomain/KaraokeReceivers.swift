@@ -4,13 +4,16 @@ import SignalBus
 public enum KaraokeReceivers {
     /// The group, its receivers in the seed's order.
     public static func group() -> ReceiverGroup {
-        ReceiverGroup(name: "karaoke", receivers: [triggerOnline, triggerUserEnter, karaokeControl], traceIndexKey: GoalTraces.indexKey)
+        ReceiverGroup(
+            name: "karaoke", receivers: [triggerOnline, triggerUserEnter, karaokeControl], traceIndexKey: GoalTraces.indexKey,
+            prefetch: GoalPrefetch.goal(on: Set(Topics.presence))
+        )
     }
 
     /// Starts the timer of an active goal that is not running when its channel becomes occupied.
     static let triggerOnline = Receiver("trigger_online", on: Topics.presence, guard: { context in
         guard context.message.topic == Topics.channelOccupied else { return "acts on channel_occupied" }
-        guard let goal = try await context.goal() else { return "not a goal channel" }
+        guard let goal = try context.goal() else { return "not a goal channel" }
         if let reason = Presence.goalUnusable(goal) { return reason }
         if Presence.isStale(context, goal) { return "stale event (older than context.last_updated)" }
         if Presence.isRunning(goal) { return "timer already running" }
@@ -31,9 +34,9 @@ public enum KaraokeReceivers {
         guard topic == Topics.memberAdded || topic == Topics.memberRemoved else { return "acts on member_added" }
         guard let goalID = context.goalID else { return "not a goal channel" }
         guard let user = context.message["user_id"], !user.isEmpty else { return "no user_id" }
-        guard try await context.goal()?.exists == true else { return "goal missing" }
+        guard try context.goal()?.exists == true else { return "goal missing" }
         let channel = context.message["channel"] ?? GoalChannel.channel(of: goalID)
-        let seen = try await context.hash(Keys.presenceSeen(channel))
+        let seen = try context.hash(Keys.presenceSeen(channel))
         if let last = seen.int(user), context.message.atMs < last { return "stale member event (older than the member's last)" }
         return nil
     }, effect: { context in
@@ -54,7 +57,7 @@ public enum KaraokeReceivers {
     /// cannot leave the timer running.
     static let karaokeControl = Receiver("karaoke_control", on: Topics.presence, guard: { context in
         guard context.message.topic == Topics.channelVacated else { return "acts on channel_vacated" }
-        guard let goal = try await context.goal() else { return "not a goal channel" }
+        guard let goal = try context.goal() else { return "not a goal channel" }
         if let reason = Presence.goalUnusable(goal) { return reason }
         if Presence.isStale(context, goal) { return "stale event (older than context.last_updated)" }
         if !Presence.isRunning(goal) {
@@ -63,7 +66,7 @@ public enum KaraokeReceivers {
         }
         return nil
     }, effect: { context in
-        let goal = try await context.goal()!
+        let goal = try context.goal()!
         let started = goal.int("context.started") ?? context.now
         Presence.advanceWatermark(context)
         context.emit(Topics.incrementGoalProgress, [("goal_id", context.goalID!), ("amount", String(context.now - started))])

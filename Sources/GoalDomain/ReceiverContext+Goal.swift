@@ -2,27 +2,24 @@ import SignalBus
 
 extension ReceiverContext {
     /// The goal the message is about: its `goal_id`, or the goal of its goal channel.
-    var goalID: String? {
-        if let id = message["goal_id"], GoalChannel.isValidGoalID(id) { return id }
-        return message["channel"].flatMap(GoalChannel.goalID(of:))
-    }
+    var goalID: String? { message.goalID }
 
     /// The goal's hash as this message sees it (`nil` without a goal id).
-    func goal() async throws -> HashSnapshot? {
+    func goal() throws -> HashSnapshot? {
         guard let id = goalID else { return nil }
-        return try await hash(Keys.goal(id))
+        return try hash(Keys.goal(id))
     }
 
     /// The message's `_cls`, or the goal's when the message has none.
-    func goalClass() async throws -> String? {
+    func goalClass() throws -> String? {
         if let cls = message["_cls"] { return cls }
-        return try await goal()?["_cls"]
+        return try goal()?["_cls"]
     }
 
     /// The goal's session hash, when the goal names a session that exists.
-    func session() async throws -> HashSnapshot? {
-        guard let id = try await goal()?["session_id"], !id.isEmpty else { return nil }
-        let session = try await hash(Keys.session(id))
+    func session() throws -> HashSnapshot? {
+        guard let id = try goal()?["session_id"], !id.isEmpty else { return nil }
+        let session = try hash(Keys.session(id))
         return session.exists ? session : nil
     }
 

@@ -19,13 +19,13 @@ public enum SessionReceivers {
             cleanupExpiredExclusiveGoalPairs(retention: settings.pairRetentionSeconds),
             invalidateCachedPusherChannelData,
             startSnapshot,
-        ], traceIndexKey: GoalTraces.indexKey)
+        ], traceIndexKey: GoalTraces.indexKey, prefetch: GoalPrefetch.goal(on: [Topics.goalEnded]))
     }
 
     static let updateAndNotifySessionKaraokeGoal = Receiver("update_and_notify_session_karaoke_goal", on: [Topics.goalProgressed], guard: { context in
         context.message["_cls"] == GoalClass.karaoke ? nil : "_cls is not KaraokeGoal"
     }, effect: { context in
-        guard let sessionID = try await context.goal()?["session_id"], !sessionID.isEmpty else { return }
+        guard let sessionID = try context.goal()?["session_id"], !sessionID.isEmpty else { return }
         context.notify(channel: "presence-session@\(sessionID)", event: "karaoke-goal-updated", data: [
             ("goal_id", context.goalID ?? ""), ("progress", context.message["progress"] ?? ""),
         ])
@@ -40,14 +40,14 @@ public enum SessionReceivers {
     /// On goal.ended: marks the session's exclusive pair ended and clears `status.exclusive_to`.
     static let setEmbeddedGoalEnded = Receiver("set_embedded_goal_ended", on: [Topics.goalCompleted, Topics.goalEnded], guard: { context in
         guard context.message.topic == Topics.goalEnded else { return "acts on goal.ended" }
-        guard let session = try await context.session() else { return "no session" }
-        guard let viewer = try await context.goal()?["exclusive_to"], !viewer.isEmpty,
+        guard let session = try context.session() else { return "no session" }
+        guard let viewer = try context.goal()?["exclusive_to"], !viewer.isEmpty,
               session["exclusive_goal_pairs.\(viewer).goal_id"] == context.goalID
         else { return "the session's exclusive pair is another goal's" }
         return nil
     }, effect: { context in
-        let goal = try await context.goal()!
-        let session = try await context.session()!
+        let goal = try context.goal()!
+        let session = try context.session()!
         let viewer = goal["exclusive_to"]!
         context.write(.hashSet(key: session.key, field: "exclusive_goal_pairs.\(viewer).exclusive_goal_ended", value: String(context.now)))
         context.write(.hashDelete(key: session.key, field: "status.exclusive_to"))
@@ -68,18 +68,18 @@ public enum SessionReceivers {
 
     /// Enqueues task StartSnapshot for the goal's session.
     static let snapshotRTCSources = Receiver("snapshot_rtc_sources", on: [Topics.goalEnded], guard: { _ in nil }, effect: { context in
-        let sessionID = try await context.goal()?["session_id"] ?? ""
+        let sessionID = try context.goal()?["session_id"] ?? ""
         context.emit(Topics.startSnapshot, [("goal_id", context.goalID ?? ""), ("session_id", sessionID)])
     })
 
     /// Sets the viewer's window on the session from the ended goal.
     static let syncTriggerGoalSessionViewer = Receiver("sync_trigger_goal_session_viewer", on: [Topics.goalEnded], guard: { context in
-        guard try await context.session() != nil else { return "no session or viewer" }
-        guard let viewer = try await context.goal()?["exclusive_to"], !viewer.isEmpty else { return "no session or viewer" }
+        guard try context.session() != nil else { return "no session or viewer" }
+        guard let viewer = try context.goal()?["exclusive_to"], !viewer.isEmpty else { return "no session or viewer" }
         return nil
     }, effect: { context in
-        let goal = try await context.goal()!
-        let session = try await context.session()!
+        let goal = try context.goal()!
+        let session = try context.session()!
         let viewer = goal["exclusive_to"]!
         let progress = Int64(context.message["progress"] ?? "") ?? 0
         let exp = Int64(context.message["exp"] ?? "") ?? context.now
@@ -92,7 +92,7 @@ public enum SessionReceivers {
     /// Removes the session's exclusive pairs that ended longer ago than the retention.
     static func cleanupExpiredExclusiveGoalPairs(retention: Int64) -> Receiver {
         Receiver("cleanup_expired_exclusive_goal_pairs", on: [Topics.goalEnded], guard: { _ in nil }, effect: { context in
-            guard let session = try await context.session() else { return }
+            guard let session = try context.session() else { return }
             let suffix = ".exclusive_goal_ended"
             for (field, value) in session.fields(withPrefix: "exclusive_goal_pairs.") where field.hasSuffix(suffix) {
                 guard let ended = Int64(value), ended < context.now - retention else { continue }

@@ -1,10 +1,15 @@
 import Redis
 
-/// The one atomic step that finishes a message in a group: check it was not handled before, check the
-/// state it read is unchanged, apply its writes, publish its emissions (stream + pub/sub), record its trace,
-/// remember its id and acknowledge it.
+/// The one atomic step that finishes a batch of messages in a group. For each message in turn: claim its
+/// done marker (a message whose marker exists was handled before: a duplicate), check the state it read is
+/// unchanged (else give the marker back and report a conflict), apply its writes, publish its emissions
+/// (stream + pub/sub), record its trace; then acknowledge every message that was not a conflict, with one
+/// `XACK` per stream.
+///
+/// Messages of one batch never depend on each other's writes (the consumer sends the batch before a
+/// message reads a key an earlier one writes), so each message's outcome is its own.
 enum CommitScript {
-    /// The outcome of a commit.
+    /// The outcome of one message's commit.
     enum Result: Equatable {
         case committed
         case duplicate
@@ -12,92 +17,124 @@ enum CommitScript {
     }
 
     static let script = BusLua.script(#"""
-        local done, stream = KEYS[1], KEYS[2]
-        local group, entry, ttl, maxlen = take(), take(), take(), take()
-        if redis.call('EXISTS', done) == 1 then
-          redis.call('XACK', stream, group, entry)
-          return {'duplicate'}
-        end
-        for _ = 1, tonumber(take()) do
-          local key, existence, count = takeKey(), take(), tonumber(take())
-          if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
-            return {'conflict', key, 'exists'}
+        local ttl, maxlen, group = take(), take(), take()
+        local results, acks, streams = {}, {}, {}
+        local function commit()
+          local done, stream, entry = takeKey(), takeKey(), take()
+          if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
+          local marked = redis.call('SET', done, '1', 'NX', 'EX', ttl)
+          local readCount = tonumber(take())
+          if not marked then
+            -- Skip the rest of this message's arguments: its reads, then its writes, emissions, trace.
+            return 'duplicate', stream, entry, readCount
           end
-          if count > 0 then
-            local fields, present, expected = {}, {}, {}
-            for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
-            local actual = redis.call('HMGET', key, unpack(fields))
-            for n = 1, count do
-              if present[n] == '1' then
-                if actual[n] ~= expected[n] then return {'conflict', key, fields[n]} end
-              elseif actual[n] then
-                return {'conflict', key, fields[n]}
+          for _ = 1, readCount do
+            local key, existence, count = takeKey(), take(), tonumber(take())
+            if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
+              redis.call('DEL', done)
+              return {'conflict', key, 'exists'}
+            end
+            if count > 0 then
+              local fields, present, expected = {}, {}, {}
+              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
+              local actual = redis.call('HMGET', key, unpack(fields))
+              for n = 1, count do
+                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
+                  redis.call('DEL', done)
+                  return {'conflict', key, fields[n]}
+                end
               end
             end
           end
-        end
-        for _ = 1, tonumber(take()) do
-          local op, key = take(), takeKey()
-          if op == 'HSET' then redis.call('HSET', key, take(), take())
-          elseif op == 'HDEL' then redis.call('HDEL', key, take())
-          elseif op == 'HINCRBY' then redis.call('HINCRBY', key, take(), take())
-          elseif op == 'HMAX' or op == 'HMIN' then
-            local field, raw = take(), take()
-            local value, current = tonumber(raw), tonumber(redis.call('HGET', key, field))
-            if current == nil or (op == 'HMAX' and value > current) or (op == 'HMIN' and value < current) then
-              redis.call('HSET', key, field, raw)
+          for _ = 1, tonumber(take()) do
+            local op, key = take(), takeKey()
+            if op == 'HSET' then redis.call('HSET', key, take(), take())
+            elseif op == 'HDEL' then redis.call('HDEL', key, take())
+            elseif op == 'HINCRBY' then redis.call('HINCRBY', key, take(), take())
+            elseif op == 'HMAX' or op == 'HMIN' then
+              local field, raw = take(), take()
+              local value, current = tonumber(raw), tonumber(redis.call('HGET', key, field))
+              if current == nil or (op == 'HMAX' and value > current) or (op == 'HMIN' and value < current) then
+                redis.call('HSET', key, field, raw)
+              end
+            elseif op == 'DEL' then redis.call('DEL', key)
+            elseif op == 'SADD' then redis.call('SADD', key, take())
+            elseif op == 'SREM' then redis.call('SREM', key, take())
+            elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
+            elseif op == 'ZREM' then redis.call('ZREM', key, take())
+            elseif op == 'XADD' then
+              local args = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}
+              for _, value in ipairs(takeFields()) do args[#args + 1] = value end
+              redis.call(unpack(args))
+            else
+              error('unknown write ' .. tostring(op))
             end
-          elseif op == 'DEL' then redis.call('DEL', key)
-          elseif op == 'SADD' then redis.call('SADD', key, take())
-          elseif op == 'SREM' then redis.call('SREM', key, take())
-          elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
-          elseif op == 'ZREM' then redis.call('ZREM', key, take())
-          elseif op == 'XADD' then
-            local args = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}
-            for _, value in ipairs(takeFields()) do args[#args + 1] = value end
-            redis.call(unpack(args))
-          else
-            return redis.error_reply('unknown write ' .. tostring(op))
           end
+          for _ = 1, tonumber(take()) do
+            local key = takeKey()
+            announce(key, maxlen, takeFields())
+          end
+          local traceKey, traceTTL = takeKey(), take()
+          local records = tonumber(take())
+          if records > 0 then
+            local args = {'RPUSH', traceKey}
+            for _ = 1, records do args[#args + 1] = take() end
+            if redis.call(unpack(args)) == records then redis.call('EXPIRE', traceKey, traceTTL) end
+          end
+          if take() == '1' then
+            local indexKey, score, member = takeKey(), take(), take()
+            redis.call('ZADD', indexKey, 'NX', score, member)
+            redis.call('EXPIRE', indexKey, traceTTL)
+          end
+          if take() == '1' then
+            redis.call('HDEL', takeKey(), take())
+          end
+          table.insert(acks[stream], entry)
+          return 'ok'
         end
         for _ = 1, tonumber(take()) do
-          local key = takeKey()
-          announce(key, maxlen, takeFields())
+          local finish = tonumber(take())
+          local outcome, stream, entry = commit()
+          if outcome == 'duplicate' then
+            table.insert(acks[stream], entry)
+            i = finish
+          end
+          results[#results + 1] = outcome
+          if type(outcome) == 'table' then i = finish end
         end
-        local traceKey, traceTTL = takeKey(), take()
-        local records = tonumber(take())
-        if records > 0 then
-          local args = {'RPUSH', traceKey}
-          for _ = 1, records do args[#args + 1] = take() end
-          if redis.call(unpack(args)) == records then redis.call('EXPIRE', traceKey, traceTTL) end
+        for _, stream in ipairs(streams) do
+          if #acks[stream] > 0 then redis.call('XACK', stream, group, unpack(acks[stream])) end
         end
-        if take() == '1' then
-          local indexKey, score, member = takeKey(), take(), take()
-          redis.call('ZADD', indexKey, 'NX', score, member)
-          redis.call('EXPIRE', indexKey, traceTTL)
-        end
-        if take() == '1' then
-          redis.call('HDEL', takeKey(), take())
-        end
-        redis.call('SET', done, '1', 'EX', ttl)
-        redis.call('XACK', stream, group, entry)
-        return {'ok'}
+        return results
         """#)
 
-    /// Builds the `EVALSHA` for one message's commit.
-    static func command(
-        context: ReceiverContext,
-        configuration: BusConfiguration,
-        envelopes: [[String]],
-        traceRecords: [String],
-        traceIndexKey: String?,
-        clearError: (key: String, field: String)?
-    ) -> RedisCommand {
-        let message = context.message
+    /// Builds the one `EVALSHA` that commits `commits` in order.
+    static func command(_ commits: [Commit], group: String, configuration: BusConfiguration) -> RedisCommand {
         var keys = KeyTable()
-        _ = keys.index(of: doneKey(group: context.group, id: message.id))
-        _ = keys.index(of: message.topic.key)
-        var arguments: [String] = [context.group, message.entryID, String(configuration.dedupSeconds), String(configuration.streamMaxLength)]
+        var arguments: [String] = [String(configuration.dedupSeconds), String(configuration.streamMaxLength), group, String(commits.count)]
+        for commit in commits {
+            // Each message's arguments are preceded by the index just past them, so the script can skip
+            // the rest of a duplicate's or a conflict's.
+            let lengthSlot = arguments.count
+            arguments.append("")
+            encode(commit, keys: &keys, configuration: configuration, into: &arguments)
+            arguments[lengthSlot] = String(arguments.count + 1)
+        }
+        return script.evalSHA(keys: keys.keys, arguments: arguments)
+    }
+
+    /// One message's part of a batch commit.
+    struct Commit {
+        let context: ReceiverContext
+        let traceRecords: [String]
+        let traceIndexKey: String?
+        let clearError: (key: String, field: String)?
+    }
+
+    private static func encode(_ commit: Commit, keys: inout KeyTable, configuration: BusConfiguration, into arguments: inout [String]) {
+        let context = commit.context
+        let message = context.message
+        arguments += [keys.index(of: doneKey(group: context.group, id: message.id)), keys.index(of: message.topic.key), message.entryID]
 
         let reads = context.readSet
         arguments.append(String(reads.count))
@@ -114,6 +151,7 @@ enum CommitScript {
             arguments += encode(write, keys: &keys)
         }
 
+        let envelopes = context.emissionFields
         arguments.append(String(envelopes.count))
         for (entry, fields) in zip(context.emissions, envelopes) {
             arguments += [keys.index(of: entry.emission.topic.key), String(fields.count / 2)]
@@ -123,34 +161,43 @@ enum CommitScript {
         // Tracing off (`traceSeconds` 0) writes no trace and no index.
         let tracing = configuration.traceSeconds > 0
         if tracing {
-            arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(traceRecords.count)]
-            arguments += traceRecords
+            arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(commit.traceRecords.count)]
+            arguments += commit.traceRecords
         } else {
-            arguments += ["0", "0", "0"]
+            arguments += [keys.index(of: "trace:\(message.trace)"), "0", "0"]
         }
         // A chain is indexed once, by the groups handling its root; the trace list's lifetime starts with it.
-        if tracing, let traceIndexKey, message.cause.isEmpty {
+        if tracing, let traceIndexKey = commit.traceIndexKey, message.cause.isEmpty {
             arguments += ["1", keys.index(of: traceIndexKey), String(message.atMs), message.trace]
         } else {
             arguments.append("0")
         }
-        if let clearError {
+        if let clearError = commit.clearError {
             arguments += ["1", keys.index(of: clearError.key), clearError.field]
         } else {
             arguments.append("0")
         }
-        return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
-    /// Reads the script's reply.
-    static func result(_ reply: RedisValue) throws(RedisError) -> Result {
-        let parts = try reply.checked().array?.compactMap(\.string) ?? []
-        switch parts.first {
-        case "ok": return .committed
-        case "duplicate": return .duplicate
-        case "conflict" where parts.count == 3: return .conflict(key: parts[1], field: parts[2])
-        default: throw RedisError(code: .protocolError, message: "unexpected commit reply \(reply)")
+    /// Reads the script's reply: one result per message, in order.
+    static func results(_ reply: RedisValue, count: Int) throws(RedisError) -> [Result] {
+        let items = try reply.checked().array ?? []
+        guard items.count == count else {
+            throw RedisError(code: .protocolError, message: "commit answered \(items.count) results for \(count) messages")
         }
+        var results: [Result] = []
+        for item in items {
+            if let parts = item.array?.compactMap(\.string), parts.count == 3, parts[0] == "conflict" {
+                results.append(.conflict(key: parts[1], field: parts[2]))
+            } else if item.string == "ok" {
+                results.append(.committed)
+            } else if item.string == "duplicate" {
+                results.append(.duplicate)
+            } else {
+                throw RedisError(code: .protocolError, message: "unexpected commit result \(item)")
+            }
+        }
+        return results
     }
 
     /// The key remembering that `group` handled the message with envelope id `id`.

@@ -4,17 +4,17 @@ import Redis
 extension ConsumerWorker {
     /// Claims messages pending longer than the claim idle time (their consumer died or failed on them),
     /// handles them again, moves those delivered too often to `dead:<stream>`, and reports lag.
-    func recover() async throws {
+    func recover() throws {
         let idle = Int(configuration.claimIdle.milliseconds)
         for topic in topics {
-            let pending = try await client.execute(
+            let pending = try execute(RedisCommand(
                 "XPENDING", topic.key, group.name, "IDLE", idle, "-", "+", configuration.batchSize
-            )
+            ))
             var claim: [String] = []
             for entry in pending.array ?? [] {
                 guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let deliveries = fields[3].int else { continue }
                 if deliveries >= configuration.maxDeliveries {
-                    try await deadLetter(topic: topic, entryID: id, deliveries: deliveries, error: "failed \(deliveries) times")
+                    try deadLetter(topic: topic, entryID: id, deliveries: deliveries, error: "failed \(deliveries) times")
                 } else {
                     claim.append(id)
                 }
@@ -22,36 +22,35 @@ extension ConsumerWorker {
             if !claim.isEmpty {
                 var command = RedisCommand("XCLAIM", topic.key, group.name, consumerName, idle)
                 for id in claim { command.append(id) }
-                let claimed = try await client.execute(command)
+                let claimed = try execute(command)
                 let counts = Dictionary(uniqueKeysWithValues: (pending.array ?? []).compactMap { entry -> (String, Int)? in
                     guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let count = fields[3].int else { return nil }
                     return (id, count + 1)
                 })
                 for entry in claimed.array ?? [] {
-                    guard let message = try await decode(entry, topic: topic) else { continue }
+                    guard let message = try decode(entry, topic: topic) else { continue }
                     logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(topic.key)])
-                    await handle(message, deliveries: counts[message.entryID] ?? 2)
+                    handle(message, deliveries: counts[message.entryID] ?? 2)
                 }
             }
-            try await reportBacklog(topic)
+            try reportBacklog(topic)
         }
     }
 
     /// Moves a message to `dead:<stream>` with its error and delivery count, and acknowledges it.
-    func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) async throws {
-        try await client.run(
-            Self.deadLetterScript,
+    func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) throws {
+        try execute(Self.deadLetterScript.evalSHA(
             keys: [topic.key, topic.deadLetterKey, errorsKey],
             arguments: [group.name, entryID, deliveries, error, configuration.streamMaxLength]
-        )
+        ))
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
             "stream": .string(topic.key), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(topic.deadLetterKey),
         ])
     }
 
-    private func reportBacklog(_ topic: Topic) async throws {
-        let groups = try await client.execute("XINFO", "GROUPS", topic.key)
+    private func reportBacklog(_ topic: Topic) throws {
+        let groups = try execute(RedisCommand("XINFO", "GROUPS", topic.key))
         for info in groups.array ?? [] {
             let fields = info.pairs
             guard fields["name"]?.string == group.name else { continue }

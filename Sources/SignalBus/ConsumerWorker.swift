@@ -1,47 +1,55 @@
 import Logging
 import Redis
-import ServiceLifecycle
 
-/// The state of one running ``GroupConsumer``; lives inside its `run()` task only.
+/// The state of one running ``GroupConsumer``. It lives on its Redis connection's own thread for the
+/// consumer's whole life: reads, receivers and commits are plain blocking calls there, with no hop to or
+/// from Swift's cooperative pool per message.
 final class ConsumerWorker {
     let group: ReceiverGroup
-    let client: RedisClient
+    let connection: RedisConnection
     let configuration: BusConfiguration
     let consumerName: String
     let logger: Logger
     let metrics: BusMetrics
     let topics: [Topic]
     let errorsKey: String
+    private let stop: StopSignal
     private var lastRecovery: ContinuousClock.Instant?
+    /// Messages whose receivers have run, waiting to be committed together.
     private var waiting: [PreparedCommit] = []
+    /// The keys the waiting commits write: a message about to read one sends the waiting commits first.
     private var waitingKeys: Set<String> = []
+    /// Hashes loaded ahead for the batch in hand; a key is dropped once a waiting commit writes it.
+    private var prefetched: [String: [String: String]] = [:]
 
-    init(group: ReceiverGroup, client: RedisClient, configuration: BusConfiguration, consumerName: String, logger: Logger) {
+    init(group: ReceiverGroup, connection: RedisConnection, configuration: BusConfiguration, consumerName: String, stop: StopSignal, logger: Logger) {
         self.group = group
-        self.client = client
+        self.connection = connection
         self.configuration = configuration
         self.consumerName = consumerName
+        self.stop = stop
         self.logger = logger
         self.metrics = BusMetrics(group: group.name)
         self.topics = group.topics
         self.errorsKey = "errors:\(group.name)"
     }
 
-    func run() async throws {
+    /// Consumes until the stop signal is raised; the batch in hand is finished first.
+    func run() {
         logger.info("consumer starting", metadata: ["streams": .string(topics.map(\.key).joined(separator: ","))])
         var groupsReady = false
         var failures = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        while !stop.isRaised {
             do {
                 if !groupsReady {
-                    try await createGroups()
+                    try createGroups()
                     groupsReady = true
                 }
                 if lastRecovery.map({ .now - $0 >= configuration.recoveryInterval }) ?? true {
-                    try await recover()
+                    try recover()
                     lastRecovery = .now
                 }
-                await handleBatch(try await readBatch())
+                handleBatch(try readBatch())
                 failures = 0
             } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
                 logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
@@ -50,36 +58,42 @@ final class ConsumerWorker {
                 failures += 1
                 let delay = Duration.milliseconds(min(2000, 50 << min(failures, 6)))
                 logger.error("consumer loop failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay.milliseconds)"])
-                try? await Task.sleep(for: delay)
+                stop.wait(upTo: delay)
             }
         }
         logger.info("consumer stopped")
     }
 
+    /// Sends one command and returns its reply, throwing an error reply.
+    @discardableResult
+    func execute(_ command: RedisCommand, timeout: Duration? = nil) throws(RedisError) -> RedisValue {
+        try connection.send(command, timeout: timeout).checked()
+    }
+
     /// Creates the group on every stream (idempotent; `MKSTREAM` creates missing streams).
-    private func createGroups() async throws {
+    private func createGroups() throws {
         for topic in topics {
-            let replies = try await client.pipeline([RedisCommand("XGROUP", "CREATE", topic.key, group.name, "0", "MKSTREAM")])
-            if let message = replies[0].errorMessage, !message.hasPrefix("BUSYGROUP") {
+            let reply = try connection.send(RedisCommand("XGROUP", "CREATE", topic.key, group.name, "0", "MKSTREAM"))
+            if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
                 throw RedisError(code: .server, message: message)
             }
         }
     }
 
     /// Reads new messages from every stream of the group, sorted by event time.
-    private func readBatch() async throws -> [(Message, Int)] {
+    private func readBatch() throws -> [(Message, Int)] {
         var command = RedisCommand(
             "XREADGROUP", "GROUP", group.name, consumerName, "COUNT", configuration.batchSize,
             "BLOCK", Int(configuration.block.milliseconds), "STREAMS"
         )
         for topic in topics { command.append(topic.key) }
         for _ in topics { command.append(">") }
-        let reply = try await client.execute(command, timeout: configuration.block + .seconds(5))
+        let reply = try execute(command, timeout: configuration.block + .seconds(5))
         var messages: [(Message, Int)] = []
         for stream in reply.array ?? [] {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string, let topic = Topic(key: key) else { continue }
             for entry in parts[1].array ?? [] {
-                if let message = try await decode(entry, topic: topic) { messages.append((message, 1)) }
+                if let message = try decode(entry, topic: topic) { messages.append((message, 1)) }
             }
         }
         // Streams are read together but ordered apart; apply events in event-time order.
@@ -89,87 +103,102 @@ final class ConsumerWorker {
     }
 
     /// Decodes a stream entry; a malformed one goes straight to the dead letters.
-    func decode(_ entry: RedisValue, topic: Topic) async throws -> Message? {
+    func decode(_ entry: RedisValue, topic: Topic) throws -> Message? {
         guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { return nil }
         if let message = Message(topic: topic, entryID: entryID, fields: parts[1].fieldMap) { return message }
         logger.error("malformed message moved to dead letters", metadata: ["stream": .string(topic.key), "entry": .string(entryID)])
-        try await deadLetter(topic: topic, entryID: entryID, deliveries: 1, error: "malformed envelope: id and at_ms are required")
+        try deadLetter(topic: topic, entryID: entryID, deliveries: 1, error: "malformed envelope: id and at_ms are required")
         return nil
     }
 
-    /// Handles one message on its own: runs the receivers and commits, again while the state it read keeps
-    /// changing underneath; on failure leaves it pending for a retry.
-    func handle(_ message: Message, deliveries: Int) async {
-        let started = ContinuousClock.now
+    /// Handles a batch: the hashes its receivers will read are loaded in one round trip, each message's
+    /// receivers run in turn, and the commits go in one script call, sent early when a message is about to
+    /// read a key that a waiting commit writes, so every message still sees the effects of those before it.
+    func handleBatch(_ batch: [(Message, Int)]) {
+        guard !batch.isEmpty else { return }
+        prefetch(batch.map(\.0))
+        for (message, deliveries) in batch {
+            do {
+                waiting.append(try prepare(message, deliveries: deliveries, inBatch: true))
+                waitingKeys.formUnion(waiting[waiting.count - 1].writtenKeys)
+            } catch {
+                fail(message, deliveries: deliveries, error: error)
+            }
+        }
+        flush()
+        prefetched = [:]
+    }
+
+    /// Handles one message on its own, again while the state it read keeps changing underneath; on
+    /// failure leaves it pending for a retry.
+    func handle(_ message: Message, deliveries: Int) {
         do {
             for _ in 1...configuration.conflictRetries {
-                let prepared = try await prepare(message, deliveries: deliveries, beforeLoad: nil)
-                let reply = try await client.pipeline([prepared.command])[0]
-                if try settle(prepared, reply: reply, started: started) { return }
+                let prepared = try prepare(message, deliveries: deliveries, inBatch: false)
+                let reply = try connection.send(CommitScript.command([prepared.commit], group: group.name, configuration: configuration))
+                if try settle(prepared, result: CommitScript.results(reply, count: 1)[0]) { return }
             }
             throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
         } catch {
-            await fail(message, deliveries: deliveries, error: error)
+            fail(message, deliveries: deliveries, error: error)
         }
     }
 
-    /// Handles a batch with one pipelined round trip of commits: each message's receivers run in turn and
-    /// its commit waits in the pipeline, which is sent early when a message is about to read a key that a
-    /// waiting commit writes, so every message still sees the effects of those before it.
-    func handleBatch(_ batch: [(Message, Int)]) async {
-        for (message, deliveries) in batch {
-            do {
-                let prepared = try await prepare(message, deliveries: deliveries) { [self] key in
-                    if waitingKeys.contains(key) { await flush() }
-                }
-                waiting.append(prepared)
-                waitingKeys.formUnion(prepared.writtenKeys)
-            } catch {
-                await fail(message, deliveries: deliveries, error: error)
-            }
+    /// Loads, in one pipeline, the hashes the group declares it will read for these messages.
+    private func prefetch(_ messages: [Message]) {
+        var keys: [String] = []
+        var seen: Set<String> = []
+        for message in messages {
+            for key in group.prefetch(message) where seen.insert(key).inserted { keys.append(key) }
         }
-        await flush()
+        guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }) else { return }
+        for (key, reply) in zip(keys, replies) where reply.errorMessage == nil {
+            prefetched[key] = reply.fieldMap
+        }
     }
 
-    /// Sends the waiting commits in one pipeline and settles each; a commit that met changed state is
+    /// A hash's fields for a receiver: from the batch's prefetch unless a waiting commit writes it (then
+    /// the waiting commits are sent first and the hash read fresh).
+    private func load(_ key: String, inBatch: Bool) throws -> [String: String] {
+        if inBatch && waitingKeys.contains(key) {
+            flush()
+        } else if inBatch, let fields = prefetched[key] {
+            return fields
+        }
+        return try execute(RedisCommand("HGETALL", key)).fieldMap
+    }
+
+    /// Sends the waiting commits in one script call and settles each; a commit that met changed state is
     /// handled again on its own.
-    private func flush() async {
+    private func flush() {
         let batch = waiting
         waiting = []
+        for key in waitingKeys { prefetched[key] = nil }
         waitingKeys = []
         guard !batch.isEmpty else { return }
         do {
-            let replies = try await client.pipeline(batch.map(\.command))
-            for (prepared, reply) in zip(batch, replies) {
-                do {
-                    if try !settle(prepared, reply: reply, started: prepared.started) {
-                        await handle(prepared.message, deliveries: prepared.deliveries)
-                    }
-                } catch {
-                    await fail(prepared.message, deliveries: prepared.deliveries, error: error)
-                }
+            let reply = try connection.send(CommitScript.command(batch.map(\.commit), group: group.name, configuration: configuration))
+            for (prepared, result) in zip(batch, try CommitScript.results(reply, count: batch.count)) where !settle(prepared, result: result) {
+                handle(prepared.message, deliveries: prepared.deliveries)
             }
         } catch {
-            for prepared in batch {
-                await fail(prepared.message, deliveries: prepared.deliveries, error: error)
-            }
+            for prepared in batch { fail(prepared.message, deliveries: prepared.deliveries, error: error) }
         }
     }
 
     /// Runs the message's receivers in declaration order and builds its commit.
-    private func prepare(
-        _ message: Message, deliveries: Int, beforeLoad: ((String) async -> Void)?
-    ) async throws -> PreparedCommit {
+    private func prepare(_ message: Message, deliveries: Int, inBatch: Bool) throws -> PreparedCommit {
         let started = ContinuousClock.now
-        let context = ReceiverContext(message: message, group: group.name, client: client)
-        context.beforeLoad = beforeLoad
+        let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
+            try load(key, inBatch: inBatch)
+        }
         var records: [TraceRecord] = []
         for receiver in group.receivers(of: message.topic) {
             context.receiver = receiver.name
             let writesBefore = context.writes.count
             let emissionsBefore = context.emissions.count
-            let reason = try await receiver.guardCheck(context)
-            if reason == nil { try await receiver.effect(context) }
+            let reason = try receiver.guardCheck(context)
+            if reason == nil { try receiver.effect(context) }
             records.append(TraceRecord(
                 atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
                 message: message.id, cause: message.cause, group: group.name, receiver: receiver.name,
@@ -180,29 +209,27 @@ final class ConsumerWorker {
                 writes: context.writes[writesBefore...].map(\.write.summary)
             ))
         }
-        let command = CommitScript.command(
-            context: context, configuration: configuration, envelopes: context.emissionFields,
-            traceRecords: records.map(\.json), traceIndexKey: group.traceIndexKey(message),
+        let commit = CommitScript.Commit(
+            context: context, traceRecords: records.map(\.json), traceIndexKey: group.traceIndexKey(message),
             clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
         )
         return PreparedCommit(
-            message: message, deliveries: deliveries, started: started, records: records, command: command,
-            writtenKeys: Set(context.writes.map(\.write.key)),
-            published: context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }
+            message: message, deliveries: deliveries, started: started, records: records, commit: commit,
+            writtenKeys: Set(context.writes.map(\.write.key))
         )
     }
 
     /// Records a commit's outcome; returns `false` when it met changed state and must be handled again.
-    private func settle(_ prepared: PreparedCommit, reply: RedisValue, started: ContinuousClock.Instant) throws -> Bool {
+    private func settle(_ prepared: PreparedCommit, result: CommitScript.Result) -> Bool {
         let topic = prepared.message.topic
-        switch try CommitScript.result(reply) {
+        switch result {
         case .committed:
             for record in prepared.records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
-            let elapsed = ContinuousClock.now - started
+            let elapsed = ContinuousClock.now - prepared.started
             metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             messageLogger(prepared.message).debug("message handled", metadata: [
                 "receivers.acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
-                "published": .string(prepared.published.joined(separator: ",")),
+                "published": .string(prepared.commit.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
             ])
             return true
         case .duplicate:
@@ -218,10 +245,10 @@ final class ConsumerWorker {
         }
     }
 
-    private func fail(_ message: Message, deliveries: Int, error: any Error) async {
+    private func fail(_ message: Message, deliveries: Int, error: any Error) {
         metrics.message("failed", topic: message.topic)
         messageLogger(message).error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
-        _ = try? await client.execute("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)")
+        _ = try? connection.send(RedisCommand("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)"))
     }
 
     private func messageLogger(_ message: Message) -> Logger {
@@ -240,9 +267,7 @@ struct PreparedCommit {
     let deliveries: Int
     let started: ContinuousClock.Instant
     let records: [TraceRecord]
-    let command: RedisCommand
+    let commit: CommitScript.Commit
     /// The keys the commit writes; a later message reading one of them waits for this commit.
     let writtenKeys: Set<String>
-    /// `stream#id` of each emission, for the log.
-    let published: [String]
 }

@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// pending by dead replicas, moves messages that keep failing to `dead:<stream>`, and on graceful shutdown
 /// finishes the batch in hand and returns.
 ///
-/// Redis is used through one ``RedisClient`` of its own, whose dedicated thread carries the blocking reads.
+/// Redis is used through one ``RedisClient`` of its own: the consumer runs on that client's dedicated
+/// thread for its whole life, so the blocking reads, the receivers and the commits never occupy a thread of
+/// Swift's cooperative pool, and no message pays for a hop between threads.
 public struct GroupConsumer: Service {
     /// The group this consumer belongs to.
     public let group: ReceiverGroup
@@ -36,13 +38,22 @@ public struct GroupConsumer: Service {
 
     /// Consumes until graceful shutdown; then finishes the messages in hand and returns.
     public func run() async throws {
-        let worker = ConsumerWorker(
-            group: group,
-            client: RedisClient(configuration: redis, name: "\(group.name)-consumer"),
-            configuration: configuration,
-            consumerName: consumerName,
-            logger: logger
-        )
-        try await worker.run()
+        let client = RedisClient(configuration: redis, name: "\(group.name)-consumer")
+        let stop = StopSignal()
+        let (group, configuration, consumerName, logger) = (group, configuration, consumerName, logger)
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await client.withConnection { connection in
+                    ConsumerWorker(
+                        group: group, connection: connection, configuration: configuration,
+                        consumerName: consumerName, stop: stop, logger: logger
+                    ).run()
+                }
+            } onCancel: {
+                stop.raise()
+            }
+        } onGracefulShutdown: {
+            stop.raise()
+        }
     }
 }

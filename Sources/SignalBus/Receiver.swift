@@ -6,9 +6,12 @@
 /// emissions through the context.
 public struct Receiver: Sendable {
     /// Decides whether the receiver acts; returns the reason it does not.
-    public typealias Guard = @Sendable (ReceiverContext) async throws -> String?
+    ///
+    /// Receivers are synchronous: they run on their consumer's own thread, where loading a hash is a
+    /// blocking round trip that occupies no thread of Swift's cooperative pool.
+    public typealias Guard = @Sendable (ReceiverContext) throws -> String?
     /// Asks for the receiver's writes and emissions.
-    public typealias Effect = @Sendable (ReceiverContext) async throws -> Void
+    public typealias Effect = @Sendable (ReceiverContext) throws -> Void
 
     /// The receiver's name, as in the seed (`karaoke_control`).
     public let name: String

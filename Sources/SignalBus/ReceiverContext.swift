@@ -10,31 +10,28 @@ public final class ReceiverContext {
     public let message: Message
     /// The receiver group handling it.
     public let group: String
-    private let client: RedisClient
+    private let load: (String) throws -> [String: String]
     private var hashes: [String: HashSnapshot] = [:]
     private(set) var writes: [(receiver: String, write: Write)] = []
     private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
-    /// Called before a hash is loaded, so commits still waiting in the batch pipeline that write it go first.
-    var beforeLoad: ((String) async -> Void)?
     /// The receiver currently running, for deriving ids and tracing.
     var receiver = ""
     private var emittedByReceiver: [String: Int] = [:]
 
-    init(message: Message, group: String, client: RedisClient) {
+    /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
+    init(message: Message, group: String, load: @escaping (String) throws -> [String: String]) {
         self.message = message
         self.group = group
-        self.client = client
+        self.load = load
     }
 
     /// The chain's now in whole seconds: the root event's time, never the wall clock.
     public var now: Int64 { message.now }
 
     /// A hash's fields as this message sees them, loaded from Redis on first use.
-    public func hash(_ key: String) async throws -> HashSnapshot {
+    public func hash(_ key: String) throws -> HashSnapshot {
         if let loaded = hashes[key] { return loaded }
-        await beforeLoad?(key)
-        let reply = try await client.execute("HGETALL", key)
-        let snapshot = HashSnapshot(key: key, fields: reply.fieldMap)
+        let snapshot = HashSnapshot(key: key, fields: try load(key))
         hashes[key] = snapshot
         return snapshot
     }

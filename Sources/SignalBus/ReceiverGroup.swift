@@ -8,12 +8,25 @@ public struct ReceiverGroup: Sendable {
     public let receivers: [Receiver]
     /// The key of a sorted set indexing the message's chain for tracing (for the goal flow, `traces:{<goal_id>}`), if any.
     public let traceIndexKey: @Sendable (Message) -> String?
+    /// The hashes the group's receivers will read for a message, loaded for a whole batch in one round trip
+    /// before its receivers run (any other hash is loaded when first read).
+    public let prefetch: @Sendable (Message) -> [String]
 
     /// Declares a group.
-    public init(name: String, receivers: [Receiver], traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil }) {
+    /// - Parameters:
+    ///   - name: the group's name, also its consumer group's.
+    ///   - receivers: the receivers in declaration order.
+    ///   - traceIndexKey: the sorted set indexing a chain for tracing, per message.
+    ///   - prefetch: the hashes the receivers will read for a message, loaded ahead for the whole batch.
+    public init(
+        name: String, receivers: [Receiver],
+        traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil },
+        prefetch: @escaping @Sendable (Message) -> [String] = { _ in [] }
+    ) {
         self.name = name
         self.receivers = receivers
         self.traceIndexKey = traceIndexKey
+        self.prefetch = prefetch
     }
 
     /// Every topic some receiver of the group listens to, sorted by key.

@@ -137,7 +137,9 @@ struct DeliveryTests {
                 #expect(received.count == 2)
                 if received.count == 2 {
                     let gap = received[1].at - received[0].at
-                    #expect(gap >= .milliseconds(500) && gap < .milliseconds(1500), "the retry follows the 500 ms timeout and a 20 ms backoff (\(gap))")
+                    // The stub stamps each request when its handler runs, which a loaded machine can delay for the
+                    // first one: the bound below is the timeout less that slack.
+                    #expect(gap >= .milliseconds(300) && gap < .milliseconds(1500), "the retry follows the 500 ms timeout and a 20 ms backoff (\(gap))")
                 }
                 #expect(ContinuousClock.now - started < .seconds(10))
             }

@@ -101,9 +101,10 @@ struct DeliveryTests {
             let claimIdle = Duration.milliseconds(600)
             try await client.execute("XGROUP", "CREATE", topic.key, "crashers", "0", "MKSTREAM")
             _ = try await Publisher(client: client).publish(messages(topic, 0..<1, prefix: "lost"))
-            // The replica that dies: it reads the message and never acknowledges it.
-            let read = try await client.execute("XREADGROUP", "GROUP", "crashers", "dead", "COUNT", 10, "STREAMS", topic.key, ">")
+            // The replica that dies: it reads the message and never acknowledges it. Redis stamps the delivery
+            // after the read is sent, so `readAt` (taken before) is a lower bound on it.
             let readAt = ContinuousClock.now
+            let read = try await client.execute("XREADGROUP", "GROUP", "crashers", "dead", "COUNT", 10, "STREAMS", topic.key, ">")
             let readEntries = read.array?.first?.array?.last?.array ?? []
             #expect(readEntries.count == 1)
             let deadPending = try await pendingCount(client, topic.key, "crashers")
@@ -120,7 +121,7 @@ struct DeliveryTests {
                 handledAt = ContinuousClock.now
                 try await waitSettled(client, [(topic.key, "crashers")])
             }
-            // Redis measures idleness from its own delivery time, a little before `readAt`.
+            // Redis measures idleness from its own delivery time, which is after `readAt`.
             if let handledAt { #expect(handledAt - readAt >= claimIdle - .milliseconds(50)) }
             let counts = try await hashFields(client, "count:crashers")
             #expect(counts == ["lost0": "1", "fresh0": "1"])

@@ -118,22 +118,22 @@ struct ExactlyOnceTests {
     func optimisticConcurrency() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let external = server.client(name: "external")
+            let external = server.blockingClient()
             let topic = Topic.signal("bus.occ")
             let out = Topic.signal("bus.occ.out")
             try await client.execute("HSET", "account", "balance", "0", "owner", "v1")
             let guardRuns = Counter()
             let group = ReceiverGroup(name: "occ", receivers: [
                 Receiver("bump", on: [topic], guard: { context in
-                    let account = try await context.hash("account")
+                    let account = try context.hash("account")
                     let balance = account.int("balance") ?? 0
                     if guardRuns.increment() == 1 {
                         // Another replica changes what this handling just read.
-                        try await external.execute("HSET", "account", "balance", "10")
+                        try external.execute("HSET", "account", "balance", "10")
                     }
                     return balance < 0 ? "overdrawn" : nil
                 }, effect: { context in
-                    let balance = try await context.hash("account").int("balance")!
+                    let balance = try context.hash("account").int("balance")!
                     context.write(.hashSet(key: "account", field: "balance", value: String(balance + 1)))
                     context.emit(out, [("balance", String(balance + 1))])
                 }),
@@ -159,14 +159,14 @@ struct ExactlyOnceTests {
     func existenceConflict() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let external = server.client(name: "external")
+            let external = server.blockingClient()
             let topic = Topic.signal("bus.exists")
             let guardRuns = Counter()
             let group = ReceiverGroup(name: "creators", receivers: [
                 Receiver("create-once", on: [topic], guard: { context in
-                    let exists = try await context.hash("thing").exists
+                    let exists = try context.hash("thing").exists
                     if guardRuns.increment() == 1 {
-                        try await external.execute("HSET", "thing", "made_by", "someone-else")
+                        try external.execute("HSET", "thing", "made_by", "someone-else")
                     }
                     return exists ? "already made" : nil
                 }, effect: { context in
