@@ -154,6 +154,7 @@ let package = Package(
             path: "Tests/RedisTestSupport"
         ),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
+        .testTarget(name: "RedisClusterTests", dependencies: ["Redis", "RedisTestSupport"]),
         .testTarget(name: "SignalBusTests", dependencies: ["SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),

@@ -36,44 +36,66 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// Parses `redis://[user:password@]host:port[/db]`.
     ///
+    /// A URL that lists several hosts names a cluster (see ``isCluster(url:)``) and is refused here.
+    ///
     /// - Throws: ``RedisError`` with code ``RedisError/Code/invalidURL`` naming what is wrong.
     public init(url: String) throws(RedisError) {
-        func invalid(_ why: String) -> RedisError {
-            RedisError(code: .invalidURL, message: "invalid REDIS_URL '\(url)': \(why); expected redis://[user:password@]host:port[/db]")
+        let form = "redis://[user:password@]host:port[/db]"
+        let configurations = try Self.parse(url: url, form: form)
+        guard configurations.count == 1 else {
+            throw Self.invalid(url, "it lists several hosts, which makes it a cluster URL (see RedisClusterClient)", form: form)
         }
+        self = configurations[0]
+    }
+
+    /// Parses `redis://[user:password@]host:port[,host:port…][/db]` into one configuration per host, all with
+    /// the same credentials and database.
+    /// - Parameter form: the expected form, quoted in error messages.
+    static func parse(url: String, form: String) throws(RedisError) -> [RedisConfiguration] {
+        func invalid(_ why: String) -> RedisError { Self.invalid(url, why, form: form) }
         guard url.hasPrefix("redis://") else { throw invalid("the scheme must be redis://") }
         var rest = Substring(url.dropFirst("redis://".count))
-        self.init()
+        var template = RedisConfiguration()
         if let at = rest.lastIndex(of: "@") {
             let credentials = rest[..<at]
             rest = rest[rest.index(after: at)...]
             if let colon = credentials.firstIndex(of: ":") {
                 let user = credentials[..<colon]
-                username = user.isEmpty ? nil : Self.percentDecoded(user)
-                password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
+                template.username = user.isEmpty ? nil : Self.percentDecoded(user)
+                template.password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
             } else {
-                password = Self.percentDecoded(credentials)
+                template.password = Self.percentDecoded(credentials)
             }
         }
-        var hostPort = rest
+        var hosts = rest
         if let slash = rest.firstIndex(of: "/") {
-            hostPort = rest[..<slash]
+            hosts = rest[..<slash]
             let db = rest[rest.index(after: slash)...]
             if !db.isEmpty {
                 guard let number = Int(db), number >= 0 else { throw invalid("the database must be a number ≥ 0") }
-                database = number
+                template.database = number
             }
         }
-        if let colon = hostPort.lastIndex(of: ":") {
-            let portText = hostPort[hostPort.index(after: colon)...]
-            guard let number = Int(portText), (1...65535).contains(number) else {
-                throw invalid("the port must be a number from 1 to 65535")
+        var configurations: [RedisConfiguration] = []
+        for var hostPort in hosts.split(separator: ",", omittingEmptySubsequences: false) {
+            var configuration = template
+            if let colon = hostPort.lastIndex(of: ":") {
+                let portText = hostPort[hostPort.index(after: colon)...]
+                guard let number = Int(portText), (1...65535).contains(number) else {
+                    throw invalid("the port must be a number from 1 to 65535")
+                }
+                configuration.port = number
+                hostPort = hostPort[..<colon]
             }
-            port = number
-            hostPort = hostPort[..<colon]
+            guard !hostPort.isEmpty else { throw invalid("the host is missing") }
+            configuration.host = String(hostPort)
+            configurations.append(configuration)
         }
-        guard !hostPort.isEmpty else { throw invalid("the host is missing") }
-        host = String(hostPort)
+        return configurations
+    }
+
+    static func invalid(_ url: String, _ why: String, form: String) -> RedisError {
+        RedisError(code: .invalidURL, message: "invalid REDIS_URL '\(url)': \(why); expected \(form)")
     }
 
     /// `host:port`, as used in error messages and logs (never the password).

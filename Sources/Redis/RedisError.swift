@@ -2,7 +2,7 @@
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure, for code that decides whether to retry.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: Hashable, Sendable { case invalidURL, connect, io, timeout, closed, server, protocolError }
+        private enum Kind: Hashable, Sendable { case invalidURL, connect, io, timeout, closed, server, protocolError, configuration, crossSlot, cluster }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
@@ -20,6 +20,13 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let server = Code(.server)
         /// The reply could not be parsed.
         public static let protocolError = Code(.protocolError)
+        /// A configuration cannot work, such as a database other than 0 for a cluster.
+        public static let configuration = Code(.configuration)
+        /// The keys of a multi-key command hash to different cluster slots; the command was not sent.
+        public static let crossSlot = Code(.crossSlot)
+        /// The cluster could not serve the command: too many redirects, no slot map, or a command the
+        /// cluster client cannot route.
+        public static let cluster = Code(.cluster)
 
         public var description: String {
             switch kind {
@@ -30,6 +37,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .closed: "closed"
             case .server: "server"
             case .protocolError: "protocol"
+            case .configuration: "configuration"
+            case .crossSlot: "crossSlot"
+            case .cluster: "cluster"
             }
         }
     }

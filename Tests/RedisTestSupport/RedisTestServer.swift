@@ -78,7 +78,7 @@ public final class RedisTestServer: Sendable {
         throw TestServerError(message: "redis-server on port \(port) did not answer PING within 2 s")
     }
 
-    private static func locateRedisServer() throws -> String {
+    static func locateRedisServer() throws -> String {
         var candidates: [String] = []
         if let configured = ProcessInfo.processInfo.environment["REDIS_SERVER"] { candidates.append(configured) }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
