@@ -54,6 +54,12 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         lengths.append(storage.count - before)
     }
 
+    /// Appends every argument of `arguments`, in order.
+    public mutating func append(contentsOf arguments: RedisArguments) {
+        storage += arguments.storage
+        lengths += arguments.lengths
+    }
+
     /// The number of arguments, the command name included.
     public var argumentCount: Int { lengths.count }
 

@@ -111,14 +111,17 @@ enum CommitScript {
     /// Builds the one `EVALSHA` that commits `commits` in order.
     static func command(_ commits: [Commit], group: String, configuration: BusConfiguration) -> RedisCommand {
         var keys = KeyTable()
-        var arguments: [String] = [String(configuration.dedupSeconds), String(configuration.streamMaxLength), group, String(commits.count)]
+        var arguments = RedisArguments(reservingBytes: 1024 * commits.count)
+        arguments.append(configuration.dedupSeconds)
+        arguments.append(configuration.streamMaxLength)
+        arguments.append(group)
+        arguments.append(commits.count)
         for commit in commits {
-            // Each message's arguments are preceded by the index just past them, so the script can skip
-            // the rest of a duplicate's or a conflict's.
-            let lengthSlot = arguments.count
-            arguments.append("")
-            encode(commit, keys: &keys, configuration: configuration, into: &arguments)
-            arguments[lengthSlot] = String(arguments.count + 1)
+            // Each message's arguments are preceded by the (1-based) index just past them, so the script
+            // can skip the rest of a duplicate's or a conflict's.
+            let part = encode(commit, keys: &keys, configuration: configuration)
+            arguments.append(arguments.count + 1 + part.count + 1)
+            arguments.append(contentsOf: part)
         }
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
@@ -126,57 +129,78 @@ enum CommitScript {
     /// One message's part of a batch commit.
     struct Commit {
         let context: ReceiverContext
-        let traceRecords: [String]
+        /// The message's trace entry as JSON; `nil` when tracing is off.
+        let trace: [UInt8]?
         let traceIndexKey: String?
         let clearError: (key: String, field: String)?
     }
 
-    private static func encode(_ commit: Commit, keys: inout KeyTable, configuration: BusConfiguration, into arguments: inout [String]) {
+    private static func encode(_ commit: Commit, keys: inout KeyTable, configuration: BusConfiguration) -> RedisArguments {
+        var arguments = RedisArguments(reservingBytes: 1024)
         let context = commit.context
         let message = context.message
-        arguments += [keys.index(of: doneKey(group: context.group, id: message.id)), keys.index(of: message.topic.key), message.entryID]
+        arguments.append(keys.index(of: doneKey(group: context.group, id: message.id)))
+        arguments.append(keys.index(of: message.topic.key))
+        arguments.append(message.entryID)
 
         let reads = context.readSet
-        arguments.append(String(reads.count))
+        arguments.append(reads.count)
         for read in reads {
-            let existence = read.existed.map { $0 ? "1" : "0" } ?? "-"
-            arguments += [keys.index(of: read.key), existence, String(read.fields.count)]
+            arguments.append(keys.index(of: read.key))
+            arguments.append(read.existed.map { $0 ? "1" : "0" } ?? "-")
+            arguments.append(read.fields.count)
             for (field, value) in read.fields {
-                arguments += [field, value == nil ? "0" : "1", value ?? ""]
+                arguments.append(field)
+                arguments.append(value == nil ? "0" : "1")
+                arguments.append(value ?? "")
             }
         }
 
-        arguments.append(String(context.writes.count))
+        arguments.append(context.writes.count)
         for (_, write) in context.writes {
-            arguments += encode(write, keys: &keys)
+            encode(write, keys: &keys, into: &arguments)
         }
 
-        let envelopes = context.emissionFields
-        arguments.append(String(envelopes.count))
-        for (entry, fields) in zip(context.emissions, envelopes) {
-            arguments += [keys.index(of: entry.emission.topic.key), String(fields.count / 2)]
-            arguments += fields
+        arguments.append(context.emissions.count)
+        for entry in context.emissions {
+            arguments.append(keys.index(of: entry.emission.topic.key))
+            arguments.append(Message.envelopeFields.count + entry.emission.payload.count)
+            for (field, value) in [
+                ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
+                ("cause", message.id), ("trace", message.trace),
+            ] + entry.emission.payload {
+                arguments.append(field)
+                arguments.append(value)
+            }
         }
 
         // Tracing off (`traceSeconds` 0) writes no trace and no index.
         let tracing = configuration.traceSeconds > 0
-        if tracing {
-            arguments += [keys.index(of: "trace:\(message.trace)"), String(configuration.traceSeconds), String(commit.traceRecords.count)]
-            arguments += commit.traceRecords
+        arguments.append(keys.index(of: "trace:\(message.trace)"))
+        arguments.append(tracing ? configuration.traceSeconds : 0)
+        if tracing, let trace = commit.trace {
+            arguments.append(1)
+            arguments.append(trace)
         } else {
-            arguments += [keys.index(of: "trace:\(message.trace)"), "0", "0"]
+            arguments.append(0)
         }
         // A chain is indexed once, by the groups handling its root; the trace list's lifetime starts with it.
         if tracing, let traceIndexKey = commit.traceIndexKey, message.cause.isEmpty {
-            arguments += ["1", keys.index(of: traceIndexKey), String(message.atMs), message.trace]
+            arguments.append("1")
+            arguments.append(keys.index(of: traceIndexKey))
+            arguments.append(Int(message.atMs))
+            arguments.append(message.trace)
         } else {
             arguments.append("0")
         }
         if let clearError = commit.clearError {
-            arguments += ["1", keys.index(of: clearError.key), clearError.field]
+            arguments.append("1")
+            arguments.append(keys.index(of: clearError.key))
+            arguments.append(clearError.field)
         } else {
             arguments.append("0")
         }
+        return arguments
     }
 
     /// Reads the script's reply: one result per message, in order.
@@ -203,20 +227,27 @@ enum CommitScript {
     /// The key remembering that `group` handled the message with envelope id `id`.
     static func doneKey(group: String, id: String) -> String { "done:\(group):\(id)" }
 
-    private static func encode(_ write: Write, keys: inout KeyTable) -> [String] {
+    private static func encode(_ write: Write, keys: inout KeyTable, into arguments: inout RedisArguments) {
         let key = keys.index(of: write.key)
+        func put(_ op: String, _ values: String...) {
+            arguments.append(op)
+            arguments.append(key)
+            for value in values { arguments.append(value) }
+        }
         switch write {
-        case .hashSet(_, let field, let value): return ["HSET", key, field, value]
-        case .hashDelete(_, let field): return ["HDEL", key, field]
-        case .hashIncrement(_, let field, let amount): return ["HINCRBY", key, field, String(amount)]
-        case .hashMax(_, let field, let value): return ["HMAX", key, field, String(value)]
-        case .hashMin(_, let field, let value): return ["HMIN", key, field, String(value)]
-        case .delete: return ["DEL", key]
-        case .setAdd(_, let member): return ["SADD", key, member]
-        case .setRemove(_, let member): return ["SREM", key, member]
-        case .sortedSetAdd(_, let score, let member): return ["ZADD", key, String(score), member]
-        case .sortedSetRemove(_, let member): return ["ZREM", key, member]
-        case .streamAppend(_, let fields): return ["XADD", key, String(fields.count / 2)] + fields
+        case .hashSet(_, let field, let value): put("HSET", field, value)
+        case .hashDelete(_, let field): put("HDEL", field)
+        case .hashIncrement(_, let field, let amount): put("HINCRBY", field, String(amount))
+        case .hashMax(_, let field, let value): put("HMAX", field, String(value))
+        case .hashMin(_, let field, let value): put("HMIN", field, String(value))
+        case .delete: put("DEL")
+        case .setAdd(_, let member): put("SADD", member)
+        case .setRemove(_, let member): put("SREM", member)
+        case .sortedSetAdd(_, let score, let member): put("ZADD", String(score), member)
+        case .sortedSetRemove(_, let member): put("ZREM", member)
+        case .streamAppend(_, let fields):
+            put("XADD", String(fields.count / 2))
+            for field in fields { arguments.append(field) }
         }
     }
 }

@@ -192,29 +192,31 @@ final class ConsumerWorker {
         let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
             try load(key, inBatch: inBatch)
         }
-        var records: [TraceRecord] = []
+        var outcomes: [TraceEntry.Outcome] = []
         for receiver in group.receivers(of: message.topic) {
             context.receiver = receiver.name
             let writesBefore = context.writes.count
             let emissionsBefore = context.emissions.count
             let reason = try receiver.guardCheck(context)
             if reason == nil { try receiver.effect(context) }
-            records.append(TraceRecord(
-                atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
-                message: message.id, cause: message.cause, group: group.name, receiver: receiver.name,
-                acted: reason == nil, reason: reason ?? "",
+            outcomes.append(TraceEntry.Outcome(
+                receiver: receiver.name, acted: reason == nil, reason: reason ?? "",
                 published: context.emissions[emissionsBefore...].map {
                     TraceRecord.Published(signal: $0.emission.topic.name, kind: $0.emission.topic.kind.rawValue, id: $0.id)
                 },
                 writes: context.writes[writesBefore...].map(\.write.summary)
             ))
         }
+        let entry = TraceEntry(
+            atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
+            message: message.id, cause: message.cause, group: group.name, receivers: outcomes
+        )
         let commit = CommitScript.Commit(
-            context: context, traceRecords: records.map(\.json), traceIndexKey: group.traceIndexKey(message),
+            context: context, trace: configuration.traceSeconds > 0 ? entry.json : nil, traceIndexKey: group.traceIndexKey(message),
             clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
         )
         return PreparedCommit(
-            message: message, deliveries: deliveries, started: started, records: records, commit: commit,
+            message: message, deliveries: deliveries, started: started, outcomes: outcomes, commit: commit,
             writtenKeys: Set(context.writes.map(\.write.key))
         )
     }
@@ -224,11 +226,11 @@ final class ConsumerWorker {
         let topic = prepared.message.topic
         switch result {
         case .committed:
-            for record in prepared.records { metrics.outcome(receiver: record.receiver, acted: record.acted, reason: record.reason) }
+            for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
             let elapsed = ContinuousClock.now - prepared.started
             metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             messageLogger(prepared.message).debug("message handled", metadata: [
-                "receivers.acted": .string(prepared.records.filter(\.acted).map(\.receiver).joined(separator: ",")),
+                "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
                 "published": .string(prepared.commit.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
             ])
             return true
@@ -266,7 +268,7 @@ struct PreparedCommit {
     let message: Message
     let deliveries: Int
     let started: ContinuousClock.Instant
-    let records: [TraceRecord]
+    let outcomes: [TraceEntry.Outcome]
     let commit: CommitScript.Commit
     /// The keys the commit writes; a later message reading one of them waits for this commit.
     let writtenKeys: Set<String>

@@ -53,18 +53,6 @@ public final class ReceiverContext {
         return id
     }
 
-    /// The stream fields of each emission: the envelope (`id`, `signal`, `at_ms`, `cause`, `trace`) then the payload.
-    var emissionFields: [[String]] {
-        emissions.map { entry in
-            var fields = [
-                "id", entry.id, "signal", entry.emission.topic.name, "at_ms", String(message.atMs),
-                "cause", message.id, "trace", message.trace,
-            ]
-            for (field, value) in entry.emission.payload { fields += [field, value] }
-            return fields
-        }
-    }
-
     /// What the commit must find unchanged, per hash: whether it existed (when that was read) and the
     /// fields read with their values (`nil`: absent).
     var readSet: [(key: String, existed: Bool?, fields: [(String, String?)])] {

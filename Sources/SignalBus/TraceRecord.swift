@@ -1,4 +1,7 @@
-/// What one receiver did with one message, as kept in `trace:<trace>` for `goalctl trace`.
+import Foundation
+
+/// What one receiver did with one message, as `goalctl trace` shows it (stored per message and group as a
+/// ``TraceEntry`` in the chain's `trace:<trace>` list).
 public struct TraceRecord: Sendable, Hashable, Codable {
     /// A message the receiver published.
     public struct Published: Sendable, Hashable, Codable {
@@ -37,22 +40,97 @@ public struct TraceRecord: Sendable, Hashable, Codable {
         case atMs = "at_ms", signal, kind, message, cause, group, receiver, acted, reason, published, writes
     }
 
-    /// The record as compact JSON.
-    var json: String {
-        JSONText.object([
-            ("at_ms", String(atMs)),
-            ("signal", JSONText.quoted(signal)),
-            ("kind", JSONText.quoted(kind)),
-            ("message", JSONText.quoted(message)),
-            ("cause", JSONText.quoted(cause)),
-            ("group", JSONText.quoted(group)),
-            ("receiver", JSONText.quoted(receiver)),
-            ("acted", acted ? "true" : "false"),
-            ("reason", JSONText.quoted(reason)),
-            ("published", JSONText.array(published.map {
-                JSONText.object([("signal", JSONText.quoted($0.signal)), ("kind", JSONText.quoted($0.kind)), ("id", JSONText.quoted($0.id))])
-            })),
-            ("writes", JSONText.array(writes.map(JSONText.quoted))),
-        ])
+    /// Decodes the records of a chain from the entries of its `trace:<trace>` list (one ``TraceEntry`` per
+    /// message per group, in the order they were committed); an entry that does not decode is skipped.
+    public static func records(fromChain entries: [String]) -> [TraceRecord] {
+        let decoder = JSONDecoder()
+        return entries.flatMap { entry in
+            (try? decoder.decode(TraceEntry.self, from: Data(entry.utf8)))?.records ?? []
+        }
+    }
+}
+
+/// What one group did with one message, as appended to the chain's `trace:<trace>` list: the message, then
+/// each receiver's outcome in declaration order.
+public struct TraceEntry: Sendable, Hashable, Codable {
+    /// One receiver's outcome.
+    public struct Outcome: Sendable, Hashable, Codable {
+        /// The receiver.
+        public var receiver: String
+        /// Whether it acted (`false`: it returned).
+        public var acted: Bool
+        /// Why it returned; empty when it acted.
+        public var reason: String
+        /// What it published.
+        public var published: [TraceRecord.Published]
+        /// What it changed, one line per write.
+        public var writes: [String]
+    }
+
+    /// The chain's event time, Unix ms.
+    public var atMs: Int64
+    /// The topic's bare name.
+    public var signal: String
+    /// `signal` or `task`.
+    public var kind: String
+    /// The handled message's envelope id.
+    public var message: String
+    /// Its cause's id.
+    public var cause: String
+    /// The group that handled it.
+    public var group: String
+    /// Each receiver's outcome, in declaration order.
+    public var receivers: [Outcome]
+
+    enum CodingKeys: String, CodingKey {
+        case atMs = "at_ms", signal, kind, message, cause, group, receivers
+    }
+
+    /// One record per receiver.
+    public var records: [TraceRecord] {
+        receivers.map {
+            TraceRecord(
+                atMs: atMs, signal: signal, kind: kind, message: message, cause: cause, group: group, receiver: $0.receiver,
+                acted: $0.acted, reason: $0.reason, published: $0.published, writes: $0.writes
+            )
+        }
+    }
+
+    /// The entry as compact JSON (UTF-8), written straight into bytes: one is built per message per group.
+    var json: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + 120 * receivers.count)
+        func put(_ text: StaticString) {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        put(#"{"at_ms":"#); bytes += Array(String(atMs).utf8)
+        put(#","signal":"#); JSONText.appendQuoted(signal, to: &bytes)
+        put(#","kind":"#); JSONText.appendQuoted(kind, to: &bytes)
+        put(#","message":"#); JSONText.appendQuoted(message, to: &bytes)
+        put(#","cause":"#); JSONText.appendQuoted(cause, to: &bytes)
+        put(#","group":"#); JSONText.appendQuoted(group, to: &bytes)
+        put(#","receivers":["#)
+        for (index, outcome) in receivers.enumerated() {
+            if index > 0 { put(",") }
+            put(#"{"receiver":"#); JSONText.appendQuoted(outcome.receiver, to: &bytes)
+            put(outcome.acted ? #","acted":true"# : #","acted":false"#)
+            put(#","reason":"#); JSONText.appendQuoted(outcome.reason, to: &bytes)
+            put(#","published":["#)
+            for (number, item) in outcome.published.enumerated() {
+                if number > 0 { put(",") }
+                put(#"{"signal":"#); JSONText.appendQuoted(item.signal, to: &bytes)
+                put(#","kind":"#); JSONText.appendQuoted(item.kind, to: &bytes)
+                put(#","id":"#); JSONText.appendQuoted(item.id, to: &bytes)
+                put("}")
+            }
+            put(#"],"writes":["#)
+            for (number, write) in outcome.writes.enumerated() {
+                if number > 0 { put(",") }
+                JSONText.appendQuoted(write, to: &bytes)
+            }
+            put("]}")
+        }
+        put("]}")
+        return bytes
     }
 }

@@ -26,7 +26,7 @@ struct TraceCommand: AsyncParsableCommand {
                 raw.forEach { print($0) }
                 continue
             }
-            let records = raw.compactMap { try? JSONDecoder().decode(TraceRecord.self, from: Data($0.utf8)) }
+            let records = TraceRecord.records(fromChain: raw)
             TraceDrawing.draw(trace: trace, records: records)
         }
     }

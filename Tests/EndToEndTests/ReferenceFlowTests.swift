@@ -2,6 +2,7 @@ import Foundation
 import GoalDomain
 import Redis
 import RedisTestSupport
+import SignalBus
 import Testing
 
 @Suite("End to end: the reference flow over HTTP", .serialized)
@@ -89,18 +90,19 @@ struct ReferenceFlowTests {
             let counters = try await redis.execute("HGETALL", "tracking:counters").fieldMap
             #expect(counters == ["channel_occupied": "1", "channel_vacated": "1", "goal.progressed": "1", "goal.completed": "1", "goal.ended": "1"])
 
-            // The trace of the vacate chain lists every receiver of the seed with its outcome: channel_vacated 4,
+            // The trace of the vacate chain holds one entry per message per group (channel_vacated 2,
+            // increment_goal_progress 1, goal.progressed 4, goal.completed 4, deactivate_goal 1, goal.ended 4,
+            // StartSnapshot 1) listing every receiver of the seed with its outcome: channel_vacated 4,
             // increment_goal_progress 1, goal.progressed 7, goal.completed 8, deactivate_goal 1, goal.ended 11, StartSnapshot 1.
+            let entryCount = 2 + 1 + 4 + 4 + 1 + 4 + 1
+            let receiverCount = 4 + 1 + 7 + 8 + 1 + 11 + 1
             try await stack.waitFor("the trace to be complete") {
-                try await redis.execute("LLEN", "trace:\(vacate["id"]!)").int == 4 + 1 + 7 + 8 + 1 + 11 + 1
+                try await redis.execute("LLEN", "trace:\(vacate["id"]!)").int == entryCount
             }
-            let records = try await redis.execute("LRANGE", "trace:\(vacate["id"]!)", 0, -1).array?.compactMap(\.string) ?? []
-            let outcomes = Set(records.compactMap { record -> String? in
-                guard let object = try? JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any],
-                      let signal = object["signal"] as? String, let receiver = object["receiver"] as? String,
-                      let acted = object["acted"] as? Bool else { return nil }
-                return "\(signal) \(receiver) \(acted ? "acted" : "returned")"
-            })
+            let entries = try await redis.execute("LRANGE", "trace:\(vacate["id"]!)", 0, -1).array?.compactMap(\.string) ?? []
+            let records = TraceRecord.records(fromChain: entries)
+            #expect(records.count == receiverCount)
+            let outcomes = Set(records.map { "\($0.signal) \($0.receiver) \($0.acted ? "acted" : "returned")" })
             for expected in [
                 "channel_vacated trigger_online returned", "channel_vacated trigger_user_enter returned",
                 "channel_vacated track_channel_presence acted", "channel_vacated karaoke_control acted",

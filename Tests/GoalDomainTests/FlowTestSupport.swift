@@ -91,9 +91,7 @@ func allKeys(_ client: RedisClient) async throws -> [String] {
 /// The trace records of `trace:<trace>`, decoded with Foundation.
 func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
     let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
-    return try (reply.array ?? []).map { value in
-        try JSONDecoder().decode(TraceRecord.self, from: Data(value.bytes ?? []))
-    }
+    return TraceRecord.records(fromChain: (reply.array ?? []).compactMap(\.string))
 }
 
 /// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.

@@ -88,9 +88,7 @@ func pendingCount(_ client: RedisClient, _ stream: String, _ group: String) asyn
 /// The trace records of `trace:<trace>`, decoded with Foundation.
 func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
     let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
-    return try (reply.array ?? []).map { value in
-        try JSONDecoder().decode(TraceRecord.self, from: Data(value.bytes ?? []))
-    }
+    return TraceRecord.records(fromChain: (reply.array ?? []).compactMap(\.string))
 }
 
 /// An absolute path for a scratch file.
