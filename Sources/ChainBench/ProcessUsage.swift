@@ -38,7 +38,8 @@ public struct StackProcess: Sendable, Hashable {
 
 /// CPU seconds used and memory held by one process at one moment.
 struct ProcessSample: Sendable {
-    /// User plus system CPU time, seconds.
+    /// User plus system CPU time, seconds, with that of its children it has waited for (Redis's AOF
+    /// rewrites and snapshots run in forked children).
     let cpuSeconds: Double
     /// Peak resident set size so far (`VmHWM`), bytes.
     let peakRSS: Int
@@ -48,11 +49,14 @@ struct ProcessSample: Sendable {
     /// Reads `/proc/<pid>/stat` and `/proc/<pid>/status`; `nil` when the process is gone.
     init?(pid: Int32) {
         guard let stat = ProcFile.read("/proc/\(pid)/stat"), let status = ProcFile.read("/proc/\(pid)/status") else { return nil }
-        // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
+        // Fields after the parenthesised command name: utime, stime, cutime and cstime are the 14th to
+        // 17th of the line.
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        cpuSeconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard fields.count > 15 else { return nil }
+        let ticks = fields[11...14].compactMap { Double($0) }
+        guard ticks.count == 4 else { return nil }
+        cpuSeconds = ticks.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
         func kilobytes(_ field: String) -> Int {
             let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") }
             return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024

@@ -4,7 +4,7 @@ import SignalBus
 public enum TrackingReceivers {
     /// The group.
     public static func group() -> ReceiverGroup {
-        ReceiverGroup(name: "tracking", receivers: [trackChannelPresence, trackGoals], traceIndexKey: GoalTraces.indexKey)
+        ReceiverGroup(name: "tracking", receivers: [trackChannelPresence, trackGoals])
     }
 
     static let trackChannelPresence = Receiver("track_channel_presence", on: Topics.presence, guard: { _ in nil }, effect: { context in

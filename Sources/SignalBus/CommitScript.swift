@@ -1,10 +1,10 @@
 import Redis
 
 /// The one atomic step that finishes a batch of messages in a group. For each message in turn: claim its
-/// done marker (a message whose marker exists was handled before: a duplicate), check the state it read is
-/// unchanged (else give the marker back and report a conflict), apply its writes, publish its emissions
-/// (stream + pub/sub), record its trace; then acknowledge every message that was not a conflict, with one
-/// `XACK` per stream.
+/// done marker, whose value is the message's trace entry (a message whose marker exists was handled
+/// before: a duplicate), check the state it read is unchanged (else give the marker back and report a
+/// conflict), apply its writes, publish its emissions (stream + pub/sub), index a chain's root under its
+/// goal; then acknowledge every message that was not a conflict, with one `XACK` per stream.
 ///
 /// Messages of one batch never depend on each other's writes (the consumer sends the batch before a
 /// message reads a key an earlier one writes), so each message's outcome is its own.
@@ -17,12 +17,12 @@ enum CommitScript {
     }
 
     static let script = BusLua.script(#"""
-        local ttl, maxlen, group = take(), take(), take()
+        local ttl, maxlen, group, indexTTL = take(), take(), take(), take()
         local results, acks, streams = {}, {}, {}
         local function commit()
-          local done, stream, entry = takeKey(), takeKey(), take()
+          local done, record, stream, entry = takeKey(), take(), takeKey(), take()
           if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
-          local marked = redis.call('SET', done, '1', 'NX', 'EX', ttl)
+          local marked = redis.call('SET', done, record, 'NX', 'EX', ttl)
           local readCount = tonumber(take())
           if not marked then
             -- Skip the rest of this message's arguments: its reads, then its writes, emissions, trace.
@@ -74,17 +74,10 @@ enum CommitScript {
             local key = takeKey()
             announce(key, maxlen, takeFields())
           end
-          local traceKey, traceTTL = takeKey(), take()
-          local records = tonumber(take())
-          if records > 0 then
-            local args = {'RPUSH', traceKey}
-            for _ = 1, records do args[#args + 1] = take() end
-            if redis.call(unpack(args)) == records then redis.call('EXPIRE', traceKey, traceTTL) end
-          end
           if take() == '1' then
             local indexKey, score, member = takeKey(), take(), take()
             redis.call('ZADD', indexKey, 'NX', score, member)
-            redis.call('EXPIRE', indexKey, traceTTL)
+            redis.call('EXPIRE', indexKey, indexTTL)
           end
           if take() == '1' then
             redis.call('HDEL', takeKey(), take())
@@ -112,9 +105,12 @@ enum CommitScript {
     static func command(_ commits: [Commit], group: String, configuration: BusConfiguration) -> RedisCommand {
         var keys = KeyTable()
         var arguments = RedisArguments(reservingBytes: 1024 * commits.count)
-        arguments.append(configuration.dedupSeconds)
+        // The marker keeps the trace as long as tracing asks, and at least the de-duplication window.
+        let tracing = configuration.traceSeconds > 0
+        arguments.append(tracing ? max(configuration.dedupSeconds, configuration.traceSeconds) : configuration.dedupSeconds)
         arguments.append(configuration.streamMaxLength)
         arguments.append(group)
+        arguments.append(configuration.traceSeconds)
         arguments.append(commits.count)
         for commit in commits {
             // Each message's arguments are preceded by the (1-based) index just past them, so the script
@@ -140,6 +136,11 @@ enum CommitScript {
         let context = commit.context
         let message = context.message
         arguments.append(keys.index(of: doneKey(group: context.group, id: message.id)))
+        if configuration.traceSeconds > 0, let trace = commit.trace {
+            arguments.append(trace)
+        } else {
+            arguments.append("1")
+        }
         arguments.append(keys.index(of: message.topic.key))
         arguments.append(message.entryID)
 
@@ -174,17 +175,9 @@ enum CommitScript {
             }
         }
 
-        // Tracing off (`traceSeconds` 0) writes no trace and no index.
+        // Tracing off (`traceSeconds` 0) keeps no trace and no index.
         let tracing = configuration.traceSeconds > 0
-        arguments.append(keys.index(of: "trace:\(message.trace)"))
-        arguments.append(tracing ? configuration.traceSeconds : 0)
-        if tracing, let trace = commit.trace {
-            arguments.append(1)
-            arguments.append(trace)
-        } else {
-            arguments.append(0)
-        }
-        // A chain is indexed once, by the groups handling its root; the trace list's lifetime starts with it.
+        // A chain is indexed under its goal by the groups handling its root, for `goalctl trace <goal>`.
         if tracing, let traceIndexKey = commit.traceIndexKey, message.cause.isEmpty {
             arguments.append("1")
             arguments.append(keys.index(of: traceIndexKey))
@@ -224,7 +217,8 @@ enum CommitScript {
         return results
     }
 
-    /// The key remembering that `group` handled the message with envelope id `id`.
+    /// The key remembering that `group` handled the message with envelope id `id`; its value is the
+    /// message's ``TraceEntry`` (`1` when tracing is off).
     static func doneKey(group: String, id: String) -> String { "done:\(group):\(id)" }
 
     private static func encode(_ write: Write, keys: inout KeyTable, into arguments: inout RedisArguments) {

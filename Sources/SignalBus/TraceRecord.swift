@@ -1,7 +1,5 @@
-import Foundation
-
 /// What one receiver did with one message, as `goalctl trace` shows it (stored per message and group as a
-/// ``TraceEntry`` in the chain's `trace:<trace>` list).
+/// ``TraceEntry``, the value of the message's done marker; ``ChainTrace`` reads a chain back).
 public struct TraceRecord: Sendable, Hashable, Codable {
     /// A message the receiver published.
     public struct Published: Sendable, Hashable, Codable {
@@ -40,18 +38,10 @@ public struct TraceRecord: Sendable, Hashable, Codable {
         case atMs = "at_ms", signal, kind, message, cause, group, receiver, acted, reason, published, writes
     }
 
-    /// Decodes the records of a chain from the entries of its `trace:<trace>` list (one ``TraceEntry`` per
-    /// message per group, in the order they were committed); an entry that does not decode is skipped.
-    public static func records(fromChain entries: [String]) -> [TraceRecord] {
-        let decoder = JSONDecoder()
-        return entries.flatMap { entry in
-            (try? decoder.decode(TraceEntry.self, from: Data(entry.utf8)))?.records ?? []
-        }
-    }
 }
 
-/// What one group did with one message, as appended to the chain's `trace:<trace>` list: the message, then
-/// each receiver's outcome in declaration order.
+/// What one group did with one message, kept as the value of its done marker `done:<group>:<message id>`:
+/// the message, then each receiver's outcome in declaration order.
 public struct TraceEntry: Sendable, Hashable, Codable {
     /// One receiver's outcome.
     public struct Outcome: Sendable, Hashable, Codable {

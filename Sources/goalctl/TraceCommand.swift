@@ -20,13 +20,15 @@ struct TraceCommand: AsyncParsableCommand {
             print("no traces for goal \(goal) (traces expire after trace.seconds)")
             return
         }
+        let groups = Catalogue.groups().map(\.name)
         for trace in traces {
-            let raw = try await environment.redis.execute("LRANGE", "trace:\(trace)", 0, -1).array?.compactMap(\.string) ?? []
+            let records = try await ChainTrace.records(trace: trace, groups: groups, client: environment.redis)
             if json {
-                raw.forEach { print($0) }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                for record in records { print(String(decoding: try encoder.encode(record), as: UTF8.self)) }
                 continue
             }
-            let records = TraceRecord.records(fromChain: raw)
             TraceDrawing.draw(trace: trace, records: records)
         }
     }

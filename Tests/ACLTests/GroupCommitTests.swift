@@ -138,8 +138,8 @@ struct GroupCommitTests {
                 _ = try await publisher.publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
                 try await waitHandled(acl, admin, group: "escrow", id: "ended-1")
             }
-            let progressed = try await admin.execute("LRANGE", "trace:progressed-1", 0, -1).array?.compactMap(\.string) ?? []
-            #expect(progressed.contains { $0.contains(#""receiver":"trigger_exclusive_goal_escrow_refund""#) && $0.contains("goal still active") })
+            let progressed = try await admin.execute("GET", "done:escrow:progressed-1").string ?? ""
+            #expect(progressed.contains(#""receiver":"trigger_exclusive_goal_escrow_refund""#) && progressed.contains("goal still active"))
             #expect(try await hashFields(admin, "escrow:{g1}")["state"] == "refunded")
             let ledger = try await entryMaps(admin, "escrow:ledger")
             #expect(ledger.count == 1)
@@ -251,7 +251,7 @@ struct GroupCommitTests {
             // goalctl goal show, trace, lag, dead list and the inspection recipes.
             try await admin.execute("XGROUP", "CREATE", "signal:goal.ended", "escrow", "0")
             for command in [
-                RedisCommand("HGETALL", "goal:{g1}"), RedisCommand("ZRANGE", "traces:{g1}", 0, -1), RedisCommand("LRANGE", "trace:m1", 0, -1),
+                RedisCommand("HGETALL", "goal:{g1}"), RedisCommand("ZRANGE", "traces:{g1}", 0, -1), RedisCommand("GET", "done:goals:m1"),
                 RedisCommand("XLEN", "task:deactivate_goal"), RedisCommand("XINFO", "GROUPS", "signal:goal.ended"),
                 RedisCommand("XINFO", "CONSUMERS", "signal:goal.ended", "escrow"), RedisCommand("XPENDING", "signal:goal.ended", "escrow"),
                 RedisCommand("XRANGE", "dead:signal:goal.ended", "-", "+"), RedisCommand("HGETALL", "errors:goals"),
@@ -264,7 +264,7 @@ struct GroupCommitTests {
             // Not an administrator, and cannot forge the bus's own markers or other groups' results.
             for command in [
                 RedisCommand("KEYS", "*"), RedisCommand("FLUSHALL"), RedisCommand("CONFIG", "GET", "maxmemory"), RedisCommand("ACL", "LIST"),
-                RedisCommand("SET", "done:goals:m1", "1"), RedisCommand("HSET", "tracking:counters", "x", "1"), RedisCommand("DEL", "trace:m1"),
+                RedisCommand("SET", "done:goals:m1", "1"), RedisCommand("HSET", "tracking:counters", "x", "1"), RedisCommand("DEL", "done:goals:m1"),
                 RedisCommand("XADD", "outbox:pusher", "*", "a", "b"),
             ] {
                 #expect(await refusal(operatorClient, command)?.hasPrefix("NOPERM") == true, "\(command.name)")

@@ -90,18 +90,16 @@ struct ReferenceFlowTests {
             let counters = try await redis.execute("HGETALL", "tracking:counters").fieldMap
             #expect(counters == ["channel_occupied": "1", "channel_vacated": "1", "goal.progressed": "1", "goal.completed": "1", "goal.ended": "1"])
 
-            // The trace of the vacate chain holds one entry per message per group (channel_vacated 2,
-            // increment_goal_progress 1, goal.progressed 4, goal.completed 4, deactivate_goal 1, goal.ended 4,
-            // StartSnapshot 1) listing every receiver of the seed with its outcome: channel_vacated 4,
-            // increment_goal_progress 1, goal.progressed 7, goal.completed 8, deactivate_goal 1, goal.ended 11, StartSnapshot 1.
-            let entryCount = 2 + 1 + 4 + 4 + 1 + 4 + 1
+            // The trace of the vacate chain, read back from the groups' done markers, lists every receiver of the
+            // seed with its outcome: channel_vacated 4, increment_goal_progress 1, goal.progressed 7, goal.completed 8,
+            // deactivate_goal 1, goal.ended 11, StartSnapshot 1.
             let receiverCount = 4 + 1 + 7 + 8 + 1 + 11 + 1
+            let groups = Catalogue.groups().map(\.name)
             try await stack.waitFor("the trace to be complete") {
-                try await redis.execute("LLEN", "trace:\(vacate["id"]!)").int == entryCount
+                try await ChainTrace.records(trace: vacate["id"]!, groups: groups, client: redis).count == receiverCount
             }
-            let entries = try await redis.execute("LRANGE", "trace:\(vacate["id"]!)", 0, -1).array?.compactMap(\.string) ?? []
-            let records = TraceRecord.records(fromChain: entries)
-            #expect(records.count == receiverCount)
+            let records = try await ChainTrace.records(trace: vacate["id"]!, groups: groups, client: redis)
+            #expect(records.filter { $0.signal == "goal.ended" }.count == 11)
             let outcomes = Set(records.map { "\($0.signal) \($0.receiver) \($0.acted ? "acted" : "returned")" })
             for expected in [
                 "channel_vacated trigger_online returned", "channel_vacated trigger_user_enter returned",

@@ -88,10 +88,12 @@ func allKeys(_ client: RedisClient) async throws -> [String] {
     (try await client.execute("KEYS", "*").array ?? []).compactMap(\.string).sorted()
 }
 
-/// The trace records of `trace:<trace>`, decoded with Foundation.
+/// The trace records of the chain rooted at `trace`, read from the done markers of every group on the server.
 func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
-    let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
-    return TraceRecord.records(fromChain: (reply.array ?? []).compactMap(\.string))
+    // The groups are those with done markers on this test's server.
+    let keys = try await client.execute("KEYS", "done:*").array?.compactMap(\.string) ?? []
+    let groups = Set(keys.compactMap { $0.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) }).sorted()
+    return try await ChainTrace.records(trace: trace, groups: groups, client: client)
 }
 
 /// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.

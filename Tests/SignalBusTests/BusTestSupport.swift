@@ -85,10 +85,12 @@ func pendingCount(_ client: RedisClient, _ stream: String, _ group: String) asyn
     try await client.execute("XPENDING", stream, group).array?.first?.int
 }
 
-/// The trace records of `trace:<trace>`, decoded with Foundation.
+/// The trace records of the chain rooted at `trace`, read from the done markers of every group on the server.
 func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
-    let reply = try await client.execute("LRANGE", "trace:\(trace)", 0, -1)
-    return TraceRecord.records(fromChain: (reply.array ?? []).compactMap(\.string))
+    // The groups are those with done markers on this test's server.
+    let keys = try await client.execute("KEYS", "done:*").array?.compactMap(\.string) ?? []
+    let groups = Set(keys.compactMap { $0.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) }).sorted()
+    return try await ChainTrace.records(trace: trace, groups: groups, client: client)
 }
 
 /// An absolute path for a scratch file.

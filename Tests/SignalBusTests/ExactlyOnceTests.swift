@@ -88,7 +88,7 @@ struct ExactlyOnceTests {
         let twiceInOneBatch = try await run(copies: 2, staggered: false)
         let twiceApart = try await run(copies: 2, staggered: true)
         #expect(once.keys.sorted() == [
-            "balance", "by-time", "done:ledger:pay-1", "ledger", "payers", "signal:bus.dup.out", "trace:pay-1", "traces:ledger",
+            "balance", "by-time", "done:ledger:pay-1", "ledger", "payers", "signal:bus.dup.out", "traces:ledger",
         ])
         #expect(twiceInOneBatch == once)
         #expect(twiceApart == once)
@@ -186,7 +186,7 @@ struct ExactlyOnceTests {
         }
     }
 
-    @Test("trace:<trace> holds one JSON record per receiver, across the chain")
+    @Test("each group's done marker holds its trace entry: one record per receiver, read back across the chain")
     func traceRecordsPerReceiver() async throws {
         try await withRedisServer { server in
             let client = server.client()
@@ -253,8 +253,8 @@ struct ExactlyOnceTests {
             #expect(never == 0)
             let jobs = try await client.execute("SMEMBERS", "jobs").array?.compactMap(\.string)
             #expect(jobs == ["a"])
-            let ttl = try await integer(client, "TTL", "trace:root-1")
-            #expect(ttl.map { $0 > 0 && $0 <= BusConfiguration().traceSeconds } == true)
+            let ttl = try await integer(client, "TTL", "done:first:root-1")
+            #expect(ttl.map { $0 > BusConfiguration().dedupSeconds - 60 && $0 <= BusConfiguration().traceSeconds } == true)
             let indexed = try await client.execute("ZSCORE", "traces:g1", "root-1").string
             #expect(indexed == "1732600000999")
         }
