@@ -6,6 +6,7 @@
 #   make smoke     end-to-end smoke test of the debug build
 #   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
 #   make soak      10 minutes of constant load on the release build, memory sampled (not part of make test)
+#   make bench     the performance profile of the whole chain on a fresh release stack (not part of make test)
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
 #   make clean     remove build products and local run state
 
@@ -29,10 +30,10 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test faults run smoke soak compose-check clean
+.PHONY: help deps build release test faults run smoke soak bench compose-check clean
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh
@@ -64,6 +65,10 @@ smoke: build
 
 soak: release
 	scripts/soak.py "$$($(SWIFT) build -c release --show-bin-path)" $(SOAK_ARGS)
+
+# BENCH_GOALS sets the profile's size; scripts/bench.sh lists the other knobs (replicas, preload, Redis).
+bench: release
+	scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_GOALS)
 
 compose-check: deps
 	$(DOCKER_COMPOSE) -f docker-compose.yml config -q

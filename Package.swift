@@ -158,6 +158,7 @@ let package = Package(
         .testTarget(name: "SignalBusTests", dependencies: ["SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),
+        .testTarget(name: "ChainBenchTests", dependencies: ["ChainBench", "GoalDomain", "Redis", "RedisTestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["GoalDomain", "SignalBus"]),
         .testTarget(name: "ACLTests", dependencies: ["Redis", "RedisTestSupport", "SignalBus", "GoalDomain"]),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Gateway", "Redis", "SignalBus"]),

@@ -10,6 +10,7 @@
 # 3. open-loop: GOALS goals offered at half the chains/s found in 2.
 # Each run's table is printed; JSON reports go to .run/bench/. Exits non-zero when any run is wrong.
 # Environment: BENCH_REPLICAS ("karaoke=2 goals=2", default one of each), BENCH_CONNECTIONS (default 4),
+# BENCH_EVENTS_PER_WEBHOOK (channel_vacated events per webhook, default 1; Pusher batches up to about 20),
 # BENCH_PRELOAD (idle goals stored before the first run, default 0), BENCH_REDIS_ARGS (extra redis-server
 # arguments), LOG_LEVEL (default info, as shipped).
 set -euo pipefail
@@ -24,6 +25,7 @@ gs_require redis-server redis-cli curl
 bin=$(gs_bin_dir "${1:-}")
 goals=${2:-20000}
 connections=${BENCH_CONNECTIONS:-4}
+events=${BENCH_EVENTS_PER_WEBHOOK:-1}
 read -r -a concurrencies <<<"${BENCH_CONCURRENCY:-16 64 256}"
 read -r -a redis_extra <<<"${BENCH_REDIS_ARGS:-}"
 declare -A replicas=()
@@ -86,7 +88,7 @@ echo "bench: redis 127.0.0.1:$redis_port (AOF everysec), gateway :$http_port, $r
 chains() {
     local name=$1
     shift
-    "$bin/goalctl" bench chains --connections "$connections" --json "$out/$name.json" "$@" | grep -v '^…'
+    "$bin/goalctl" bench chains --connections "$connections" --events-per-webhook "$events" --json "$out/$name.json" "$@" | grep -v '^…'
 }
 rate_of() { python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["chainsPerSecond"]))' "$1"; }
 

@@ -74,6 +74,15 @@ final class Stack: @unchecked Sendable {
         )
     }
 
+    /// Runs `goalctl` with `arguments` against this stack and returns its exit status and output.
+    func goalctl(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32?, output: String) {
+        let log = "\(logDirectory)/goalctl-\(UUID().uuidString).log"
+        let process = try ChildProcess(executable: "\(binaries)/goalctl", arguments: arguments, environment: environment, logPath: log)
+        let status = await process.wait(timeout: timeout)
+        if status == nil { process.killNow() }
+        return (status, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
     /// Kills redis-server (SIGKILL) and starts it again on the same port with the same options (so with
     /// AOF it reloads what it had written).
     func restartRedis() async throws {
