@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: stopping a receiver mid-batch", .serialized)
 struct GracefulStopTests {
     static let fleet = GoalFleet(prefix: "stop", count: goals)
-    static let goals = FaultLoad.goals(short: 200, full: 1000)
+    static let goals = FaultLoad.goals(short: 200, full: 1000, suite: "GracefulStopTests")
 
 
     @Test("SIGTERM to karaoke and goals while they work: each exits 0 in time, nothing is lost or doubled")

@@ -8,7 +8,7 @@ import Testing
 @Suite("End to end: Redis restarted or stalled mid-run", .serialized)
 struct RedisFaultTests {
     static let fleet = GoalFleet(prefix: "fault", count: goals)
-    static let goals = FaultLoad.goals(short: 80, full: 400)
+    static let goals = FaultLoad.goals(short: 80, full: 400, suite: "RedisFaultTests")
 
 
     /// Creates the goals, occupies them, then vacates them in batches, calling `fault` right after the batch
