@@ -49,8 +49,8 @@ public enum ChainBench {
         probe = RedisProbe(client: client)
 
         let concurrency: Int? = if case .closedLoop(let limit) = options.pace { limit } else { nil }
-        let state = RunState(goals: options.goals, concurrency: concurrency)
-        try CompletionWatcher.start(configuration: redis, prefix: options.prefix, state: state)
+        let state = RunState(goals: options.goals, concurrency: concurrency, senders: options.connections * options.eventsPerWebhook)
+        try await CompletionWatcher.start(configuration: redis, prefix: options.prefix, state: state)
         progress("sending \(options.goals) channel_vacated webhooks, \(options.pace)")
         let sender = WebhookSender(options: options, vacatedAtMs: (started + 400) * 1000, state: state)
         let begin = monotonicNanoseconds()
@@ -88,7 +88,7 @@ public enum ChainBench {
         let entriesAfter = try await probe.entriesAdded(ChainVerifier.streams)
         let verifier = ChainVerifier(client: client, prefix: options.prefix, goals: options.goals, started: started)
         let problems = try await verifier.problems(
-            entriesAdded: entriesAfter.mapValues { $0 } .merging(entriesBefore) { after, before in after - before },
+            entriesAdded: entriesAfter.merging(entriesBefore) { after, before in after - before },
             endedCounts: snapshot.ended,
             trackedEnded: try await trackedEnded(client) - trackedBefore
         )

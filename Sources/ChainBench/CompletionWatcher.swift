@@ -1,42 +1,39 @@
 import Foundation
-import Synchronization
 import Redis
 
 /// Watches `signal:goal.ended` on Redis pub/sub from a thread of its own and tells the run state which
 /// goal ended when.
 enum CompletionWatcher {
     /// Starts the watcher thread; returns once it is subscribed.
-    static func start(configuration: RedisConfiguration, prefix: String, state: RunState) throws(ChainBenchError) {
-        let subscribed = DispatchSemaphore(value: 0)
-        let failure = Mutex<String?>(nil)
+    static func start(configuration: RedisConfiguration, prefix: String, state: RunState) async throws(ChainBenchError) {
         let marker = Array(#""goal_id":""#.utf8)
         let ownPrefix = Array("\(prefix)-".utf8)
-        let thread = Thread {
-            let connection = RedisConnection(configuration: configuration)
-            do {
-                _ = try connection.send(RedisCommand("SUBSCRIBE", "signal:goal.ended"))
-            } catch {
-                failure.withLock { $0 = "cannot subscribe to signal:goal.ended: \(error)" }
-                subscribed.signal()
-                return
-            }
-            subscribed.signal()
-            while !state.isFinished {
+        let failure: String? = await withCheckedContinuation { subscribed in
+            let thread = Thread {
+                let connection = RedisConnection(configuration: configuration)
                 do {
-                    guard let reply = try connection.receive(timeout: .milliseconds(100)),
-                          let parts = reply.array, parts.count == 3, parts[0].string == "message",
-                          case .bulk(let payload) = parts[2],
-                          let goal = goalNumber(in: payload, marker: marker, prefix: ownPrefix), goal < state.goals else { continue }
-                    state.ended(goal, at: monotonicNanoseconds())
+                    _ = try connection.send(RedisCommand("SUBSCRIBE", "signal:goal.ended"))
                 } catch {
-                    state.fail("lost the pub/sub connection watching signal:goal.ended: \(error)")
+                    subscribed.resume(returning: "cannot subscribe to signal:goal.ended: \(error)")
+                    return
+                }
+                subscribed.resume(returning: nil)
+                while !state.isFinished {
+                    do {
+                        guard let reply = try connection.receive(timeout: .milliseconds(100)),
+                              let parts = reply.array, parts.count == 3, parts[0].string == "message",
+                              case .bulk(let payload) = parts[2],
+                              let goal = goalNumber(in: payload, marker: marker, prefix: ownPrefix), goal < state.goals else { continue }
+                        state.ended(goal, at: monotonicNanoseconds())
+                    } catch {
+                        state.fail("lost the pub/sub connection watching signal:goal.ended: \(error)")
+                    }
                 }
             }
+            thread.name = "bench-watcher"
+            thread.start()
         }
-        thread.name = "bench-watcher"
-        thread.start()
-        subscribed.wait()
-        if let why = failure.withLock({ $0 }) { throw ChainBenchError(why) }
+        if let failure { throw ChainBenchError(failure) }
     }
 
     /// The number `n` of goal `<prefix>-n` in a goal.ended message's JSON, or `nil` for another run's goal.

@@ -43,8 +43,6 @@ struct ProcessSample: Sendable {
     let cpuSeconds: Double
     /// Peak resident set size so far (`VmHWM`), bytes.
     let peakRSS: Int
-    /// Current resident set size (`VmRSS`), bytes.
-    let rss: Int
 
     /// Reads `/proc/<pid>/stat` and `/proc/<pid>/status`; `nil` when the process is gone.
     init?(pid: Int32) {
@@ -59,10 +57,9 @@ struct ProcessSample: Sendable {
         cpuSeconds = ticks.reduce(0, +) / Double(sysconf(Int32(_SC_CLK_TCK)))
         func kilobytes(_ field: String) -> Int {
             let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") }
-            return (line?.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
+            return (line?.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) } ?? 0) * 1024
         }
         peakRSS = kilobytes("VmHWM")
-        rss = kilobytes("VmRSS")
     }
 }
 

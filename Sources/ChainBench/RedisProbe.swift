@@ -7,14 +7,15 @@ import SignalBus
 /// the stack's own figures.
 struct RedisProbe {
     let client: RedisClient
-    /// Commands this probe sent, by Redis's lower-case name.
+    /// Commands this probe sent, by the name `INFO commandstats` counts them under (`xinfo|groups`).
     private(set) var sent: [String: Int] = [:]
 
     init(client: RedisClient) {
         self.client = client
     }
 
-    /// `INFO commandstats` as calls per command.
+    /// `INFO commandstats` as calls per command. Redis counts an `INFO` after it answers, so the reply
+    /// leaves out the `INFO` that asked for it but includes every earlier one.
     mutating func commandCalls() async throws -> [String: Int] {
         sent["info", default: 0] += 1
         let text = try await client.execute("INFO", "commandstats").string ?? ""
@@ -37,7 +38,7 @@ struct RedisProbe {
 
     /// How many entries were ever added to each stream (`entries-added`, which trimming does not lower).
     mutating func entriesAdded(_ streams: [String]) async throws -> [String: Int] {
-        sent["xinfo", default: 0] += streams.count
+        sent["xinfo|stream", default: 0] += streams.count
         let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "STREAM", $0) })
         var totals: [String: Int] = [:]
         for (stream, reply) in zip(streams, replies) {
@@ -49,7 +50,7 @@ struct RedisProbe {
     /// Whether every group of the catalogue has read every entry of its streams and acknowledged it.
     mutating func settled() async throws -> Bool {
         let streams = Catalogue.topics.map(\.key)
-        sent["xinfo", default: 0] += streams.count
+        sent["xinfo|groups", default: 0] += streams.count
         let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
         for reply in replies {
             for group in reply.array ?? [] {

@@ -10,7 +10,6 @@ final class RunState: Sendable {
         /// goal.ended messages seen per goal.
         var ended: [UInt8]
         var completed = 0
-        var duplicates = 0
         var webhooks = 0
         var firstSent: UInt64 = 0
         var lastEnded: UInt64 = 0
@@ -29,9 +28,12 @@ final class RunState: Sendable {
     let permits: DispatchSemaphore?
     /// Senders take their permits one at a time, so two senders never hold part of what each needs.
     let permitLock = Mutex<Void>(())
+    /// The most permits senders can be waiting for at once: what a failure must release.
+    private let waiters: Int
 
-    init(goals: Int, concurrency: Int?) {
+    init(goals: Int, concurrency: Int?, senders: Int) {
         self.goals = goals
+        self.waiters = senders
         progress = Mutex(Progress(sentAt: Array(repeating: 0, count: goals), ended: Array(repeating: 0, count: goals)))
         permits = concurrency.map { DispatchSemaphore(value: $0) }
     }
@@ -49,10 +51,7 @@ final class RunState: Sendable {
     func ended(_ goal: Int, at time: UInt64) {
         let first = progress.withLock { state -> Bool in
             state.ended[goal] &+= 1
-            guard state.ended[goal] == 1 else {
-                state.duplicates += 1
-                return false
-            }
+            guard state.ended[goal] == 1 else { return false }
             state.completed += 1
             state.lastEnded = time
             if state.sentAt[goal] > 0 {
@@ -70,7 +69,7 @@ final class RunState: Sendable {
         }
         finished.store(true, ordering: .releasing)
         // Wake senders waiting for permits so they see the end.
-        if let permits { for _ in 0..<64 { permits.signal() } }
+        if let permits { for _ in 0..<waiters { permits.signal() } }
     }
 
     var isFinished: Bool { finished.load(ordering: .acquiring) }

@@ -1,6 +1,6 @@
 /// Arguments gathered before the command that carries them is known (a script's `ARGV`, built while its
 /// `KEYS` are still being collected), stored contiguously like ``RedisCommand``'s.
-public struct RedisArguments: Sendable {
+public struct RedisArguments: Sendable, Hashable {
     private(set) var storage: [UInt8] = []
     private(set) var lengths: [Int] = []
 

@@ -22,12 +22,15 @@ extension Array: RedisArgument where Element == UInt8 {
 
 /// One Redis command as binary-safe arguments, stored contiguously.
 public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
-    /// All argument bytes, one after another.
-    private(set) var storage: [UInt8] = []
-    /// The length of each argument in `storage`.
-    private(set) var lengths: [Int] = []
+    /// The command name, then its arguments.
+    private(set) var arguments = RedisArguments()
     /// The script an `EVALSHA` runs, so the connection can fall back to `EVAL`.
     var script: RedisScript?
+
+    /// All argument bytes, one after another.
+    var storage: [UInt8] { arguments.storage }
+    /// The length of each argument in `storage`.
+    var lengths: [Int] { arguments.lengths }
 
     /// Creates a command from its name and arguments, e.g. `RedisCommand("HSET", key, "field", 1)`.
     public init(_ name: String, _ arguments: any RedisArgument...) {
@@ -42,22 +45,12 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
 
     /// Appends one argument.
     public mutating func append(_ argument: some RedisArgument) {
-        let before = storage.count
-        argument.appendRedisBytes(to: &storage)
-        lengths.append(storage.count - before)
-    }
-
-    /// Appends one argument given as an existential.
-    public mutating func append(_ argument: any RedisArgument) {
-        let before = storage.count
-        argument.appendRedisBytes(to: &storage)
-        lengths.append(storage.count - before)
+        arguments.append(argument)
     }
 
     /// Appends every argument of `arguments`, in order.
     public mutating func append(contentsOf arguments: RedisArguments) {
-        storage += arguments.storage
-        lengths += arguments.lengths
+        self.arguments.append(contentsOf: arguments)
     }
 
     /// The number of arguments, the command name included.

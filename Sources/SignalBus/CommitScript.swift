@@ -4,7 +4,7 @@ import Redis
 /// done marker, whose value is the message's trace entry (a message whose marker exists was handled
 /// before: a duplicate), check the state it read is unchanged (else give the marker back and report a
 /// conflict), apply its writes, publish its emissions (stream + pub/sub), index a chain's root under its
-/// goal; then acknowledge every message that was not a conflict, with one `XACK` per stream.
+/// goal; then acknowledge every message committed or recognised as a duplicate, with one `XACK` per stream.
 ///
 /// Messages of one batch never depend on each other's writes (the consumer sends the batch before a
 /// message reads a key an earlier one writes), so each message's outcome is its own.
@@ -14,38 +14,15 @@ enum CommitScript {
         case committed
         case duplicate
         case conflict(key: String, field: String)
+        /// Redis refused one of its writes: its marker was given back and it was not acknowledged, so it
+        /// is retried and then dead-lettered; writes before the refused one stay.
+        case failed(String)
     }
 
     static let script = BusLua.script(#"""
         local ttl, maxlen, group, indexTTL = take(), take(), take(), take()
         local results, acks, streams = {}, {}, {}
-        local function commit()
-          local done, record, stream, entry = takeKey(), take(), takeKey(), take()
-          if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
-          local marked = redis.call('SET', done, record, 'NX', 'EX', ttl)
-          local readCount = tonumber(take())
-          if not marked then
-            -- Skip the rest of this message's arguments: its reads, then its writes, emissions, trace.
-            return 'duplicate', stream, entry, readCount
-          end
-          for _ = 1, readCount do
-            local key, existence, count = takeKey(), take(), tonumber(take())
-            if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
-              redis.call('DEL', done)
-              return {'conflict', key, 'exists'}
-            end
-            if count > 0 then
-              local fields, present, expected = {}, {}, {}
-              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
-              local actual = redis.call('HMGET', key, unpack(fields))
-              for n = 1, count do
-                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
-                  redis.call('DEL', done)
-                  return {'conflict', key, fields[n]}
-                end
-              end
-            end
-          end
+        local function apply()
           for _ = 1, tonumber(take()) do
             local op, key = take(), takeKey()
             if op == 'HSET' then redis.call('HSET', key, take(), take())
@@ -79,21 +56,49 @@ enum CommitScript {
             redis.call('ZADD', indexKey, 'NX', score, member)
             redis.call('EXPIRE', indexKey, indexTTL)
           end
-          if take() == '1' then
-            redis.call('HDEL', takeKey(), take())
+        end
+        local function commit()
+          local done, record, stream, entry = takeKey(), take(), takeKey(), take()
+          if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
+          if take() == '1' then redis.call('HDEL', takeKey(), take()) end
+          if not redis.call('SET', done, record, 'NX', 'EX', ttl) then
+            table.insert(acks[stream], entry)
+            return 'duplicate'
+          end
+          for _ = 1, tonumber(take()) do
+            local key, existence, count = takeKey(), take(), tonumber(take())
+            if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
+              redis.call('DEL', done)
+              return {'conflict', key, 'exists'}
+            end
+            if count > 0 then
+              local fields, present, expected = {}, {}, {}
+              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
+              local actual = redis.call('HMGET', key, unpack(fields))
+              for n = 1, count do
+                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
+                  redis.call('DEL', done)
+                  return {'conflict', key, fields[n]}
+                end
+              end
+            end
+          end
+          local ok, failure = pcall(apply)
+          if not ok then
+            -- A write Redis refused (a key of another type, a field that is not an integer): the message
+            -- is not marked and not acknowledged, so it is retried and, failing again, dead-lettered.
+            redis.call('DEL', done)
+            return {'failed', type(failure) == 'table' and tostring(failure.err) or tostring(failure)}
           end
           table.insert(acks[stream], entry)
           return 'ok'
         end
         for _ = 1, tonumber(take()) do
           local finish = tonumber(take())
-          local outcome, stream, entry = commit()
-          if outcome == 'duplicate' then
-            table.insert(acks[stream], entry)
-            i = finish
-          end
+          local outcome = commit()
           results[#results + 1] = outcome
-          if type(outcome) == 'table' then i = finish end
+          -- Whatever part of a message's arguments its commit did not read is skipped.
+          i = finish
         end
         for _, stream in ipairs(streams) do
           if #acks[stream] > 0 then redis.call('XACK', stream, group, unpack(acks[stream])) end
@@ -143,6 +148,14 @@ enum CommitScript {
         }
         arguments.append(keys.index(of: message.topic.key))
         arguments.append(message.entryID)
+        // A redelivered message's recorded error is cleared whether it now commits or proves a duplicate.
+        if let clearError = commit.clearError {
+            arguments.append("1")
+            arguments.append(keys.index(of: clearError.key))
+            arguments.append(clearError.field)
+        } else {
+            arguments.append("0")
+        }
 
         let reads = context.readSet
         arguments.append(reads.count)
@@ -186,13 +199,6 @@ enum CommitScript {
         } else {
             arguments.append("0")
         }
-        if let clearError = commit.clearError {
-            arguments.append("1")
-            arguments.append(keys.index(of: clearError.key))
-            arguments.append(clearError.field)
-        } else {
-            arguments.append("0")
-        }
         return arguments
     }
 
@@ -206,6 +212,8 @@ enum CommitScript {
         for item in items {
             if let parts = item.array?.compactMap(\.string), parts.count == 3, parts[0] == "conflict" {
                 results.append(.conflict(key: parts[1], field: parts[2]))
+            } else if let parts = item.array?.compactMap(\.string), parts.count == 2, parts[0] == "failed" {
+                results.append(.failed(parts[1]))
             } else if item.string == "ok" {
                 results.append(.committed)
             } else if item.string == "duplicate" {

@@ -179,6 +179,8 @@ final class ConsumerWorker {
         do {
             let reply = try connection.send(CommitScript.command(batch.map(\.commit), group: group.name, configuration: configuration))
             for (prepared, result) in zip(batch, try CommitScript.results(reply, count: batch.count)) where !settle(prepared, result: result) {
+                // Handled again on its own, the message may write keys the batch prefetched.
+                prefetched = [:]
                 handle(prepared.message, deliveries: prepared.deliveries)
             }
         } catch {
@@ -229,10 +231,12 @@ final class ConsumerWorker {
             for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
             let elapsed = ContinuousClock.now - prepared.started
             metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-            messageLogger(prepared.message).debug("message handled", metadata: [
-                "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
-                "published": .string(prepared.commit.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
-            ])
+            if logger.logLevel <= .debug {
+                messageLogger(prepared.message).debug("message handled", metadata: [
+                    "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
+                    "published": .string(prepared.commit.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
+                ])
+            }
             return true
         case .duplicate:
             metrics.message("duplicate", topic: topic)
@@ -244,12 +248,19 @@ final class ConsumerWorker {
                 "key": .string(key), "field": .string(field),
             ])
             return false
+        case .failed(let reason):
+            fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: "Redis refused a write: \(reason)"))
+            return true
         }
     }
 
+    /// Counts and logs a failed message, and records its error in `errors:<group>` (for its dead letter)
+    /// unless the connection itself failed: then every message of the batch would wait on a reconnect.
     private func fail(_ message: Message, deliveries: Int, error: any Error) {
         metrics.message("failed", topic: message.topic)
         messageLogger(message).error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
+        if let redisError = error as? RedisError, [.connect, .io, .timeout, .closed].contains(redisError.code) { return }
+        guard !stop.isRaised else { return }
         _ = try? connection.send(RedisCommand("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)"))
     }
 

@@ -197,6 +197,44 @@ struct DeliveryTests {
         }
     }
 
+    @Test("a write Redis refuses, in the middle of a batch: the others commit once, that message is retried and dead-lettered, never marked done")
+    func refusedWrite() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let topic = Topic.signal("bus.refused")
+            // The hash `counter:bad` holds a field that is not an integer: HINCRBY on it fails inside the commit.
+            try await client.execute("HSET", "counter:bad", "n", "abc")
+            let group = ReceiverGroup(name: "counters", receivers: [
+                Receiver("count", on: [topic], guard: { _ in nil }, effect: { context in
+                    context.write(.setAdd(key: "seen", member: context.message.id))
+                    context.write(.hashIncrement(key: "counter:\(context.message["target"]!)", field: "n", amount: 1))
+                }),
+            ])
+            let publisher = Publisher(client: client)
+            // Published before the consumer starts, so the three are read and committed as one batch.
+            _ = try await publisher.publish(["good1", "bad", "good2"].enumerated().map { number, target in
+                OutgoingMessage(topic: topic, id: "m\(number)", atMs: 1_732_600_000_000 + Int64(number), payload: [("target", target)])
+            })
+            try await withConsumers([consumer(group, on: server, configuration: fastConfiguration(claimIdle: .milliseconds(200), maxDeliveries: 3))]) {
+                try await eventually("the refused message to be dead-lettered") {
+                    try await client.execute("XLEN", topic.deadLetterKey).int == 1
+                }
+                try await waitSettled(client, [(topic.key, "counters")])
+            }
+            #expect(try await hashFields(client, "counter:good1") == ["n": "1"])
+            #expect(try await hashFields(client, "counter:good2") == ["n": "1"])
+            #expect(try await hashFields(client, "counter:bad") == ["n": "abc"])
+            let dead = try #require(try await streamEntries(client, topic.deadLetterKey).first).map
+            #expect(dead["id"] == "m1")
+            #expect(dead["dead.deliveries"] == "3")
+            #expect(dead["dead.error"]?.contains("not an integer") == true, "dead.error: \(dead["dead.error"] ?? "")")
+            #expect(try await integer(client, "EXISTS", "done:counters:m0", "done:counters:m1", "done:counters:m2") == 2)
+            #expect(try await integer(client, "EXISTS", "done:counters:m1") == 0)
+            #expect(try await pendingCount(client, topic.key, "counters") == 0)
+            #expect(try await integer(client, "EXISTS", "errors:counters") == 0)
+        }
+    }
+
     @Test("after FLUSHALL a running consumer recreates its group and handles new messages")
     func flushAll() async throws {
         try await withRedisServer { server in

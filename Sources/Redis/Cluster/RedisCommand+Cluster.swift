@@ -16,7 +16,7 @@ extension RedisCommand {
     func clusterSlot() throws(RedisError) -> HashSlot? {
         let name = self.name
         guard !Self.keyless.contains(name) else { return nil }
-        let arguments = self.arguments
+        let arguments = self.slices
         let keys: ArraySlice<ArraySlice<UInt8>>
         switch name {
         case "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH":
@@ -55,7 +55,7 @@ extension RedisCommand {
     }
 
     /// The arguments, the command name first, as slices of `storage`.
-    var arguments: [ArraySlice<UInt8>] {
+    var slices: [ArraySlice<UInt8>] {
         var result: [ArraySlice<UInt8>] = []
         result.reserveCapacity(lengths.count)
         var offset = 0
