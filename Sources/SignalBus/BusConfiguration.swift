@@ -12,8 +12,9 @@ public struct BusConfiguration: Sendable, Hashable {
     public var streamMaxLength: Int = 1_000_000
     /// How long a handled message's id is remembered to recognise duplicates, in seconds.
     public var dedupSeconds: Int = 86_400
-    /// How long a chain's trace is kept, in seconds; 0 turns tracing off (one Redis command less per
-    /// message and group, and no trace memory).
+    /// How long a message's trace entry (the value of its done marker) is kept, in seconds: a marker lives
+    /// the longer of this and ``dedupSeconds``. 0 turns tracing off: markers then hold `1`, which saves the
+    /// entries' bytes but no command.
     public var traceSeconds: Int = 86_400
     /// How long a stop waits for the message in hand before giving up.
     public var shutdownTimeout: Duration = .seconds(10)
