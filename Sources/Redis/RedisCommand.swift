@@ -53,6 +53,37 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         self.arguments.append(contentsOf: arguments)
     }
 
+    /// Appends the command in Redis's wire format (RESP: an array of bulk strings) to `buffer`.
+    func appendRESP(to buffer: inout [UInt8]) {
+        let storage = storage
+        buffer.reserveCapacity(buffer.count + storage.count + 16 * (lengths.count + 1))
+        buffer.append(UInt8(ascii: "*"))
+        Self.appendDecimal(lengths.count, to: &buffer)
+        var offset = 0
+        for length in lengths {
+            buffer += [13, 10, UInt8(ascii: "$")]
+            Self.appendDecimal(length, to: &buffer)
+            buffer += [13, 10]
+            buffer += storage[offset..<offset + length]
+            offset += length
+        }
+        buffer += [13, 10]
+    }
+
+    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
+        if value < 10 {
+            buffer.append(UInt8(48 + value))
+            return
+        }
+        var digits: [UInt8] = []
+        var rest = value
+        while rest > 0 {
+            digits.append(UInt8(48 + rest % 10))
+            rest /= 10
+        }
+        buffer += digits.reversed()
+    }
+
     /// The number of arguments, the command name included.
     public var argumentCount: Int { lengths.count }
 

@@ -77,12 +77,13 @@ public final class RedisConnection {
         _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?
     ) throws(RedisError) -> [RedisValue] {
         try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
-        for command in commands {
-            let status = command.withArgv { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            guard status == REDIS_OK else { throw fail(context, during: command) }
+        // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
+        var encoded: [UInt8] = []
+        for command in commands { command.appendRESP(to: &encoded) }
+        let status = encoded.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
+        guard status == REDIS_OK else { throw fail(context, during: commands.first) }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
         for command in commands {
@@ -208,25 +209,6 @@ public final class RedisConnection {
         var request = duration.timespec
         var remaining = Glibc.timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-}
-
-extension RedisCommand {
-    /// Calls `body` with hiredis's argv representation of this command.
-    func withArgv<Result>(_ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> Result) -> Result {
-        storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
-            let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: lengths.count)
-            defer { argv.deallocate() }
-            var offset = 0
-            for (index, length) in lengths.enumerated() {
-                argv[index] = (base + offset).assumingMemoryBound(to: CChar.self)
-                offset += length
-            }
-            return lengths.withUnsafeBufferPointer { lengthBuffer in
-                body(Int32(lengths.count), argv, lengthBuffer.baseAddress!)
-            }
-        }
     }
 }
 

@@ -4,6 +4,9 @@ import Metrics
 final class BusMetrics {
     private let group: String
     private var counters: [[String]: Counter] = [:]
+    /// Outcome counters by receiver, then `acted`, then reason: looked up per receiver per message, so
+    /// without building a key.
+    private var outcomes: [String: [Bool: [String: Counter]]] = [:]
     private var gauges: [[String]: Gauge] = [:]
     private var timers: [String: Timer] = [:]
 
@@ -13,8 +16,16 @@ final class BusMetrics {
 
     /// A receiver acted, or returned for `reason`.
     func outcome(receiver: String, acted: Bool, reason: String) {
-        counter("receiver_outcomes_total", [("group", group), ("receiver", receiver), ("outcome", acted ? "acted" : "returned"), ("reason", reason)])
-            .increment()
+        if let counter = outcomes[receiver]?[acted]?[reason] {
+            counter.increment()
+            return
+        }
+        let counter = Counter(
+            label: "receiver_outcomes_total",
+            dimensions: [("group", group), ("receiver", receiver), ("outcome", acted ? "acted" : "returned"), ("reason", reason)]
+        )
+        outcomes[receiver, default: [:]][acted, default: [:]][reason] = counter
+        counter.increment()
     }
 
     /// A message of `topic` failed, was dead-lettered, was a duplicate, or met a conflict.

@@ -161,7 +161,9 @@ enum CommitScript {
         arguments.append(reads.count)
         for read in reads {
             arguments.append(keys.index(of: read.key))
-            arguments.append(read.existed.map { $0 ? "1" : "0" } ?? "-")
+            // A field read with a value that is still there proves the hash exists: no EXISTS needed then.
+            let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
+            arguments.append(provenByFields ? "-" : read.existed.map { $0 ? "1" : "0" } ?? "-")
             arguments.append(read.fields.count)
             for (field, value) in read.fields {
                 arguments.append(field)

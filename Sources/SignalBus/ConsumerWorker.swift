@@ -13,6 +13,8 @@ final class ConsumerWorker {
     let metrics: BusMetrics
     let topics: [Topic]
     let errorsKey: String
+    /// The group's receivers of each topic, in declaration order.
+    private let receiversByTopic: [Topic: [Receiver]]
     private let stop: StopSignal
     private var lastRecovery: ContinuousClock.Instant?
     /// Messages whose receivers have run, waiting to be committed together.
@@ -32,6 +34,7 @@ final class ConsumerWorker {
         self.metrics = BusMetrics(group: group.name)
         self.topics = group.topics
         self.errorsKey = "errors:\(group.name)"
+        self.receiversByTopic = Dictionary(uniqueKeysWithValues: group.topics.map { ($0, group.receivers(of: $0)) })
     }
 
     /// Consumes until the stop signal is raised; the batch in hand is finished first.
@@ -195,7 +198,7 @@ final class ConsumerWorker {
             try load(key, inBatch: inBatch)
         }
         var outcomes: [TraceEntry.Outcome] = []
-        for receiver in group.receivers(of: message.topic) {
+        for receiver in receiversByTopic[message.topic] ?? [] {
             context.receiver = receiver.name
             let writesBefore = context.writes.count
             let emissionsBefore = context.emissions.count
