@@ -10,14 +10,15 @@ import Testing
 /// The real executables (gateway and the five receivers) started against a private redis-server, driven
 /// over HTTP as Pusher would.
 final class Stack: @unchecked Sendable {
-    // @unchecked Sendable: all stored properties are set in `start` and never mutated afterwards.
+    // @unchecked Sendable: a stack belongs to the one test that started it, which changes it (launching
+    // services, picking ports) from one task at a time.
     static let services = ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking"]
     static let appKey = "e2e-key"
     static let appSecret = "e2e-secret"
 
     private(set) var redis: RedisTestServer
     private var redisArguments: [String] = []
-    let gatewayPort: Int
+    private(set) var gatewayPort: Int
     let logDirectory: String
     private(set) var processes: [String: ChildProcess] = [:]
     private var environment: [String: String] = [:]
@@ -177,9 +178,17 @@ final class Stack: @unchecked Sendable {
     }
 
     private func waitUntilReady() async throws {
+        // The gateway's port, found free, can be taken by a parallel test before the gateway binds it; such
+        // a gateway exits, and starts again on another port.
+        var gatewayAttempts = 0
         try await waitFor("the gateway to be ready", timeout: .seconds(30)) {
-            for (name, process) in processes where !process.isRunning {
-                throw TestServerError(message: "\(name) exited at start:\n\(tailOfLogs())")
+            if !processes["gateway"]!.isRunning {
+                gatewayAttempts += 1
+                guard gatewayAttempts < 5 else { throw TestServerError(message: "the gateway keeps exiting at start:\n\(tailOfLogs())") }
+                gatewayPort = try FreePort.find()
+                environment["HTTP_PORT"] = String(gatewayPort)
+                try launch("gateway")
+                return false
             }
             return (try? await get("/ready").0) == 200
         }
