@@ -105,6 +105,8 @@ struct CrashRecoveryTests {
                 #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<start + 10, at: t + 400)).0 == 200)
                 if start == Self.goals / 4 {
                     for (service, name) in extra { try stack.launch(service, as: name) }
+                    // The extra replicas are up (and will stop cleanly on SIGTERM) before the run goes on.
+                    for (service, name) in extra { try await stack.waitUntilRunning(name, service: service) }
                 }
                 if start == 3 * Self.goals / 4 {
                     for (_, name) in extra { stack.processes[name]!.send(SIGTERM) }

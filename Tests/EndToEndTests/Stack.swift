@@ -192,20 +192,8 @@ final class Stack: @unchecked Sendable {
             }
             return (try? await get("/ready").0) == 200
         }
-        // Every receiver serves /health once it runs. A free port found for its metrics listener can be taken
-        // by a parallel test before the receiver binds it; such a receiver exits, and starts again on another.
         for service in Self.services where service != "gateway" {
-            var attempts = 0
-            try await waitFor("\(service) to answer /health", timeout: .seconds(30)) {
-                if !processes[service]!.isRunning {
-                    attempts += 1
-                    guard attempts < 5 else { throw TestServerError(message: "\(service) keeps exiting at start:\n\(tailOfLogs())") }
-                    metricsPorts[service] = nil
-                    try launch(service)
-                    return false
-                }
-                return (try? await get("/health", from: service).0) == 200
-            }
+            try await waitUntilRunning(service)
         }
         // The receivers create their consumer groups on start; wait until every group exists.
         let client = client()
@@ -217,6 +205,23 @@ final class Stack: @unchecked Sendable {
                 }
             }
             return groups.isSuperset(of: ["karaoke", "goals", "sessions", "escrow", "tracking"])
+        }
+    }
+
+    /// Waits until the receiver replica `name` (of `service`, the same by default) answers /health: its
+    /// signal handling and consumer are running. A free port found for its metrics listener can be taken by
+    /// a parallel test before the receiver binds it; such a receiver exits, and starts again on another.
+    func waitUntilRunning(_ name: String, service: String? = nil) async throws {
+        var attempts = 0
+        try await waitFor("\(name) to answer /health", timeout: .seconds(30)) {
+            if !processes[name]!.isRunning {
+                attempts += 1
+                guard attempts < 5 else { throw TestServerError(message: "\(name) keeps exiting at start:\n\(tailOfLogs())") }
+                metricsPorts[name] = nil
+                try launch(service ?? name, as: name)
+                return false
+            }
+            return (try? await get("/health", from: name).0) == 200
         }
     }
 
