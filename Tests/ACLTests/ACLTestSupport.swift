@@ -130,24 +130,6 @@ func fastConfiguration() -> BusConfiguration {
     return configuration
 }
 
-/// Runs `services` concurrently while `body` runs, then cancels them and waits for them to return.
-func withServices(_ services: [@Sendable () async throws -> Void], _ body: () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        for service in services {
-            tasks.addTask { try await service() }
-        }
-        do {
-            try await body()
-        } catch {
-            tasks.cancelAll()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        tasks.cancelAll()
-        try await tasks.waitForAll()
-    }
-}
-
 /// One consumer of `group`, connected as the Redis user of the same name.
 func consumer(_ group: ReceiverGroup, on acl: ACLServer, user: String? = nil) throws -> @Sendable () async throws -> Void {
     let consumer = GroupConsumer(

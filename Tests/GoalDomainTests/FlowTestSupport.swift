@@ -39,21 +39,10 @@ func fastConfiguration() -> BusConfiguration {
 
 /// Runs one consumer of each flow group against `server` while `body` runs, then stops them.
 func withFlow(_ server: RedisTestServer, _ body: () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        for group in flowGroups {
-            let consumer = GroupConsumer(group: group, redis: server.configuration, configuration: fastConfiguration(), logger: testLogger)
-            tasks.addTask { try await consumer.run() }
-        }
-        do {
-            try await body()
-        } catch {
-            tasks.cancelAll()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        tasks.cancelAll()
-        try await tasks.waitForAll()
+    let consumers = flowGroups.map {
+        GroupConsumer(group: $0, redis: server.configuration, configuration: fastConfiguration(), logger: testLogger)
     }
+    try await withServices(consumers.map { consumer in { try await consumer.run() } }, body)
 }
 
 /// Whether every flow group has read every entry of its streams and has nothing pending.

@@ -55,20 +55,7 @@ func consumer(
 
 /// Runs the consumers concurrently while `body` runs, then cancels them and waits for them to return.
 func withConsumers(_ consumers: [GroupConsumer], _ body: () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        for consumer in consumers {
-            tasks.addTask { try await consumer.run() }
-        }
-        do {
-            try await body()
-        } catch {
-            tasks.cancelAll()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        tasks.cancelAll()
-        try await tasks.waitForAll()
-    }
+    try await withServices(consumers.map { consumer in { try await consumer.run() } }, body)
 }
 
 /// Waits until ``isSettled(_:_:)``.
