@@ -85,21 +85,6 @@ func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [Trace
     return try await ChainTrace.records(trace: trace, groups: groups, client: client)
 }
 
-/// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.
-func snapshot(_ client: RedisClient, skip: Set<String> = []) async throws -> [String: [String]] {
-    var result: [String: [String]] = [:]
-    for key in try await allKeys(client) where !skip.contains(key) {
-        let type = try await client.execute("TYPE", key).string ?? ""
-        if type == "stream" {
-            result[key] = try await streamEntries(client, key).map { $0.fields.joined(separator: "\u{1}") }
-        } else {
-            let dump = try await client.execute("DUMP", key).bytes ?? []
-            result[key] = [type, dump.map { String($0, radix: 16) }.joined(separator: " ")]
-        }
-    }
-    return result
-}
-
 /// The reference goal: g1, target 360, session s1, viewer v1, amount 500.
 func referenceSpec(id: String = "g1", exp: Int64? = nil) -> GoalSpec {
     var spec = GoalSpec(id: id)

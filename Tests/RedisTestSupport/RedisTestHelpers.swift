@@ -60,3 +60,20 @@ public func hashFields(_ client: RedisClient, _ key: String) async throws -> [St
 public func integer(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> Int? {
     try await client.execute(RedisCommand(name, arguments: arguments)).int
 }
+
+/// Every key but `skip`, for comparing Redis before and after: streams as their entries' fields (entry ids
+/// are times), other keys as their type and `DUMP`.
+public func snapshot(_ client: RedisClient, skip: Set<String> = []) async throws -> [String: [String]] {
+    let keys = try await client.execute("KEYS", "*").array?.compactMap(\.string) ?? []
+    var result: [String: [String]] = [:]
+    for key in keys where !skip.contains(key) {
+        let type = try await client.execute("TYPE", key).string ?? ""
+        if type == "stream" {
+            result[key] = try await streamEntries(client, key).map { $0.fields.joined(separator: "\u{1}") }
+        } else {
+            let dump = try await client.execute("DUMP", key).bytes ?? []
+            result[key] = [type, dump.map { String($0, radix: 16) }.joined(separator: " ")]
+        }
+    }
+    return result
+}

@@ -29,22 +29,6 @@ struct ExactlyOnceTests {
         OutgoingMessage(topic: input, id: "pay-1", atMs: 1_732_600_000_250, payload: [("amount", "500"), ("payer", "v1")])
     }
 
-    /// Every key but `skip`: streams as their entries' fields (entry ids are times), others as `DUMP`.
-    func snapshot(_ client: RedisClient, skip: Set<String>) async throws -> [String: [String]] {
-        let keys = try await client.execute("KEYS", "*").array?.compactMap(\.string) ?? []
-        var result: [String: [String]] = [:]
-        for key in keys where !skip.contains(key) {
-            let type = try await client.execute("TYPE", key).string ?? ""
-            if type == "stream" {
-                result[key] = try await streamEntries(client, key).map { $0.fields.joined(separator: "\u{1}") }
-            } else {
-                let dump = try await client.execute("DUMP", key).bytes ?? []
-                result[key] = [type, dump.map { String($0, radix: 16) }.joined(separator: " ")]
-            }
-        }
-        return result
-    }
-
     /// Runs the ledger group over `copies` of the same message; `staggered` publishes each copy after the
     /// one before was handled, else all at once (one batch). Returns the snapshot of everything but the input.
     func run(copies: Int, staggered: Bool) async throws -> [String: [String]] {
