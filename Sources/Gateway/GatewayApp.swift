@@ -11,12 +11,13 @@ import SignalBus
 /// Builds the gateway's HTTP application: `POST /notify/pusher`, `GET /health`, `GET /ready`, `GET /metrics`.
 public enum GatewayApp {
     /// The application, ready to run as a service.
-    public static func build(settings: GatewaySettings, redis: RedisConfiguration, bus: BusConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) -> some ApplicationProtocol {
-        let pool = RedisClientPool(configuration: redis, size: settings.redisConnections, name: "gateway-redis")
+    /// - Throws: ``RedisError`` when a cluster client cannot be made of the seeds.
+    public static func build(settings: GatewaySettings, redis: RedisEndpoint, bus: BusConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) throws -> some ApplicationProtocol {
+        let pool = try redis.makeRunner(name: "gateway-redis", connections: settings.redisConnections)
         let handler = WebhookHandler(settings: settings, redis: pool, bus: bus)
         let router = Router()
         router.add(middleware: StatusCountingMiddleware())
-        HealthRoutes.add(to: router, redis: RedisClient(configuration: redis, name: "gateway-ready"), registry: registry)
+        HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "gateway-ready"), registry: registry)
         let limit = settings.bodyLimit
         router.post("/notify/pusher") { request, context -> Response in
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {

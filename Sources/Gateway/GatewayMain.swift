@@ -14,14 +14,14 @@ public enum GatewayMain {
             let logger = try LogSetup.bootstrap(service: "gateway", settings: settings)
             let registry = MetricsSetup.bootstrap()
             let redis = try settings.redis()
-            let bus = try settings.bus()
+            let bus = try settings.bus(cluster: redis.isCluster)
             let gateway = try GatewaySettings(settings: settings)
             logger.info("starting", metadata: [
-                "listen": "\(gateway.host):\(gateway.port)", "redis": .string(redis.address),
+                "listen": "\(gateway.host):\(gateway.port)", "redis": .string(redis.description), "partitions": "\(bus.partitions)",
                 "config": .string(settings.file ?? "(defaults)"),
                 "signed": .stringConvertible(gateway.appSecret != nil), "unsigned.allowed": .stringConvertible(gateway.allowUnsigned),
             ])
-            let app = GatewayApp.build(settings: gateway, redis: redis, bus: bus, registry: registry, logger: logger)
+            let app = try GatewayApp.build(settings: gateway, redis: redis, bus: bus, registry: registry, logger: logger)
             let notifier = try PusherNotifier.services(settings: settings, redis: redis, logger: logger)
             try await ServiceRunner.run([app] + notifier, shutdownTimeout: bus.shutdownTimeout, logger: logger)
             logger.info("stopped")

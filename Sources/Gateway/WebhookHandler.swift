@@ -12,11 +12,11 @@ public struct WebhookHandler: Sendable {
     private let settings: GatewaySettings
     private let parser: WebhookParser
     private let signature: WebhookSignature?
-    private let redis: RedisClientPool
+    private let redis: any RedisCommandRunner
     private let bus: BusConfiguration
 
     /// Creates the handler.
-    public init(settings: GatewaySettings, redis: RedisClientPool, bus: BusConfiguration) {
+    public init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration) {
         self.settings = settings
         self.parser = WebhookParser(timeWindow: settings.timeWindow)
         self.signature = settings.appSecret.map { WebhookSignature(appKey: settings.appKey ?? "", appSecret: $0) }
@@ -43,7 +43,7 @@ public struct WebhookHandler: Sendable {
         let messages = webhook.events.map { Self.message(for: $0, timeMs: webhook.timeMs) }
         let stored: [Bool]
         do {
-            stored = try await Publisher(client: redis.client, configuration: bus, dedupSeconds: settings.dedupSeconds).publish(messages)
+            stored = try await Publisher(redis: redis, configuration: bus, dedupSeconds: settings.dedupSeconds).publish(messages)
         } catch {
             logger.error("webhook not stored: Redis unavailable", metadata: ["error": "\(error)"])
             return .error(503, "events could not be stored: \(error)")
@@ -52,7 +52,7 @@ public struct WebhookHandler: Sendable {
         for (message, fresh) in zip(messages, stored) {
             Counter(label: "webhook_events_total", dimensions: [("name", message.topic.name), ("outcome", fresh ? "accepted" : "retry")]).increment()
             logger.debug(fresh ? "event stored" : "retried event recognised", metadata: [
-                "signal.id": .string(message.id), "stream": .string(message.topic.key),
+                "signal.id": .string(message.id), "stream": .string(message.topic.key(partition: bus.partition(of: message.routingKey ?? message.id))),
                 "channel": .string(message.payload.first { $0.0 == "channel" }?.1 ?? ""),
             ])
         }
@@ -74,6 +74,10 @@ public struct WebhookHandler: Sendable {
         if let count = event.subscriptionCount { payload.append(("subscription_count", String(count))) }
         let identity = ["\(timeMs)", event.name] + payload.map { "\($0.0)=\($0.1)" }
         let id = MessageID.digest(identity.joined(separator: "\u{1F}"))
-        return OutgoingMessage(topic: .signal(event.name), id: id, atMs: timeMs, payload: payload, dedupKey: "webhook:event:\(id)")
+        // A goal's events share its partition (its chain stays in order); an event about no goal, its channel's.
+        return OutgoingMessage(
+            topic: .signal(event.name), id: id, atMs: timeMs, payload: payload, dedupKey: "webhook:event:\(id)",
+            routingKey: GoalChannel.goalID(of: event.channel) ?? event.channel
+        )
     }
 }

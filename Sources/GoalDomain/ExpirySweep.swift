@@ -3,28 +3,35 @@ import Redis
 import ServiceLifecycle
 import SignalBus
 
-/// Ends goals whose `exp` has passed: every period it moves the due members of `goals:expiring` into
-/// task deactivate_goal (triggerer `expiry`) in one atomic step, so with several replicas running each
-/// goal is enqueued once. The task itself checks the goal is active and expired, so ending is idempotent.
+/// Ends goals whose `exp` has passed: every period it publishes task deactivate_goal (triggerer `expiry`)
+/// for the due members of `goals:expiring`, then removes them from the index.
+///
+/// Each task has the id `expiry:<goal>:<exp>` and a dedup key of that name, so with several replicas
+/// sweeping, or a sweep that stopped between publishing and removing, each goal is enqueued once. The task
+/// itself checks the goal is active and expired, so ending is idempotent. Removal keeps a member whose `exp`
+/// was changed meanwhile.
 public struct ExpirySweep: Service {
-    private let redis: RedisConfiguration
+    private let redis: RedisEndpoint
     private let period: Duration
-    private let streamMaxLength: Int
+    private let bus: BusConfiguration
     private let logger: Logger
 
+    /// How many due goals one sweep handles; the next sweep takes the rest.
+    static let batch = 500
+
     /// Creates the sweep.
-    public init(redis: RedisConfiguration, period: Duration = .seconds(5), streamMaxLength: Int = 1_000_000, logger: Logger) {
+    public init(redis: RedisEndpoint, period: Duration = .seconds(5), bus: BusConfiguration = BusConfiguration(), logger: Logger) {
         self.redis = redis
         self.period = period
-        self.streamMaxLength = streamMaxLength
+        self.bus = bus
         self.logger = logger
     }
 
     public func run() async throws {
-        let client = RedisClient(configuration: redis, name: "expiry-sweep")
+        let runner = try redis.makeRunner(name: "expiry-sweep")
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let ended = try await sweep(client: client, nowMs: Int64(Clock.unixMilliseconds()))
+                let ended = try await Self.sweep(redis: runner, bus: bus, nowMs: Int64(Clock.unixMilliseconds()))
                 if ended > 0 { logger.info("expired goals enqueued for deactivation", metadata: ["count": "\(ended)"]) }
             } catch {
                 logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
@@ -33,25 +40,35 @@ public struct ExpirySweep: Service {
         }
     }
 
-    /// Enqueues deactivation for every goal due at `nowMs`; returns how many.
-    public func sweep(client: RedisClient, nowMs: Int64) async throws -> Int {
-        let reply = try await client.run(
-            Self.script, keys: [Keys.expiringGoals, Topics.deactivateGoal.key],
-            arguments: [Int(nowMs / 1000), Int(nowMs), streamMaxLength]
-        )
-        return reply.int ?? 0
+    /// Enqueues deactivation for every goal due at `nowMs` (up to ``batch``); returns how many.
+    public static func sweep(redis: any RedisCommandRunner, bus: BusConfiguration, nowMs: Int64) async throws -> Int {
+        let due = try await redis.execute(
+            "ZRANGEBYSCORE", Keys.expiringGoals, "-inf", Int(nowMs / 1000), "WITHSCORES", "LIMIT", 0, batch
+        ).array ?? []
+        var goals: [(id: String, exp: String)] = []
+        for index in stride(from: 0, to: due.count - 1, by: 2) {
+            if let id = due[index].string, let exp = due[index + 1].string { goals.append((id, exp)) }
+        }
+        guard !goals.isEmpty else { return 0 }
+        let messages = goals.map { goal in
+            let id = "expiry:\(goal.id):\(goal.exp)"
+            return OutgoingMessage(
+                topic: Topics.deactivateGoal, id: id, atMs: nowMs, payload: [("goal_id", goal.id), ("triggerer", "expiry")],
+                dedupKey: "expiry:task:\(goal.id):\(goal.exp)", routingKey: goal.id
+            )
+        }
+        _ = try await Publisher(redis: redis, configuration: bus, dedupSeconds: max(bus.dedupSeconds, 900)).publish(messages)
+        _ = try await redis.pipeline(goals.map { goal in
+            removeScript.evalSHA(keys: [Keys.expiringGoals], arguments: [goal.id, goal.exp])
+        })
+        return goals.count
     }
 
-    static let script = BusLua.script(#"""
-        local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 500)
-        for _, goal in ipairs(due) do
-          local exp = redis.call('ZSCORE', KEYS[1], goal)
-          redis.call('ZREM', KEYS[1], goal)
-          local id = 'expiry:' .. goal .. ':' .. exp
-          local fields = {'id', id, 'signal', 'deactivate_goal', 'at_ms', ARGV[2], 'cause', '', 'trace', id,
-                          'goal_id', goal, 'triggerer', 'expiry'}
-          announce(KEYS[2], ARGV[3], fields)
+    /// Removes a member from `goals:expiring` when its score is still the one swept.
+    static let removeScript = RedisScript(#"""
+        if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then
+          return redis.call('ZREM', KEYS[1], ARGV[1])
         end
-        return #due
+        return 0
         """#)
 }

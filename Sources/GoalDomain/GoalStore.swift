@@ -2,11 +2,11 @@ import Redis
 
 /// Creates and inspects goals, sessions and escrows directly in Redis (for `goalctl` and tests).
 public struct GoalStore: Sendable {
-    private let client: RedisClient
+    private let redis: any RedisCommandRunner
 
-    /// A store writing through `client`.
-    public init(client: RedisClient) {
-        self.client = client
+    /// A store writing through `redis`.
+    public init(redis: any RedisCommandRunner) {
+        self.redis = redis
     }
 
     /// A refusal to create a goal, naming what is wrong.
@@ -15,11 +15,21 @@ public struct GoalStore: Sendable {
         public let description: String
     }
 
-    /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction; indexes
-    /// the goal in `goals:expiring` when it has an `exp`.
+    /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction (on a
+    /// cluster, whose keys lie in several slots, in one pipeline: the goal hash last, so no signal finds the
+    /// goal before its session and escrow); indexes the goal in `goals:expiring` when it has an `exp`.
     public func create(_ spec: GoalSpec) async throws {
-        let commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id))] + (try Self.commands(creating: spec)) + [RedisCommand("EXEC")]
-        let replies = try await client.pipeline(commands)
+        var writes = try Self.commands(creating: spec)
+        let commands: [RedisCommand]
+        if redis.isCluster {
+            let goal = writes.removeFirst()
+            _ = try await redis.pipeline([RedisCommand("DEL", Keys.goal(spec.id))])
+            for reply in try await redis.pipeline(writes) { _ = try reply.checked() }
+            commands = [goal]
+        } else {
+            commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id))] + writes + [RedisCommand("EXEC")]
+        }
+        let replies = try await redis.pipeline(commands)
         if let failure = replies.compactMap(\.errorMessage).first { throw RedisError(code: .server, message: failure) }
         if let exec = replies.last?.array, let failure = exec.compactMap(\.errorMessage).first {
             throw RedisError(code: .server, message: failure)
@@ -68,6 +78,6 @@ public struct GoalStore: Sendable {
 
     /// A hash's fields (empty when it does not exist).
     public func fields(of key: String) async throws -> [String: String] {
-        try await client.execute("HGETALL", key).fieldMap
+        try await redis.execute("HGETALL", key).fieldMap
     }
 }

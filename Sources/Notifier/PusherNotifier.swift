@@ -56,13 +56,20 @@ public struct PusherNotifier: Service {
     /// The notifier as a list of services: one when `pusher.app.id`, `pusher.app.key` and
     /// `pusher.app.secret` are all configured, none otherwise, so a process can always add the result.
     /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
-    public static func services(settings: Settings, redis: RedisConfiguration, logger: Logger) throws -> [any Service] {
+    /// - Throws: ``SettingsError`` for a notifier setting that cannot be used, and when Redis is a cluster: the
+    ///   outbox, its dead letters and its errors are keys of different slots there.
+    public static func services(settings: Settings, redis: RedisEndpoint, logger: Logger) throws -> [any Service] {
         guard let configuration = try NotifierConfiguration(settings: settings) else {
             logger.info("Pusher notifier disabled: pusher.app.id, pusher.app.key and pusher.app.secret are not all set")
             return []
         }
+        guard case .server(var notifierRedis) = redis else {
+            throw SettingsError(
+                key: "pusher.app.id",
+                message: "the Pusher notifier does not run against a Redis Cluster yet (its outbox, dead letters and errors would be keys of different slots); leave pusher.app.id, pusher.app.key and pusher.app.secret unset"
+            )
+        }
         // With Redis ACLs the notifier connects as its own user (`notifier.redis.url`); otherwise as the process does.
-        var notifierRedis = redis
         if let url = settings.optionalString("notifier.redis.url") {
             do {
                 notifierRedis = try RedisConfiguration(url: url)

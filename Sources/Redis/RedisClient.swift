@@ -29,22 +29,10 @@ public actor RedisClient {
         try connection.send(command, timeout: timeout).checked()
     }
 
-    /// Sends a command given as its name and arguments.
-    @discardableResult
-    public func execute(_ name: String, _ arguments: any RedisArgument...) throws(RedisError) -> RedisValue {
-        try connection.send(RedisCommand(name, arguments: arguments)).checked()
-    }
-
     /// Sends commands in one pipeline; replies come back in order, error replies as values.
     /// - Throws: ``RedisError`` only when the connection fails.
     public func pipeline(_ commands: [RedisCommand], timeout: Duration? = nil) throws(RedisError) -> [RedisValue] {
         try connection.send(commands, timeout: timeout)
-    }
-
-    /// Runs a Lua script by SHA, falling back to its source when the server has not cached it.
-    @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) throws(RedisError) -> RedisValue {
-        try connection.send(script.evalSHA(keys: keys, arguments: arguments)).checked()
     }
 
     /// Runs `body` on the client's thread with the connection itself, for loops of many blocking calls

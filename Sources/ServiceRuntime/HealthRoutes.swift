@@ -6,7 +6,7 @@ import Redis
 /// and the receivers' metrics listener.
 public enum HealthRoutes {
     /// Adds the three routes to `router`.
-    public static func add(to router: Router<some RequestContext>, redis: RedisClient, registry: PrometheusCollectorRegistry) {
+    public static func add(to router: Router<some RequestContext>, redis: any RedisCommandRunner, registry: PrometheusCollectorRegistry) {
         router.get("/health") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }

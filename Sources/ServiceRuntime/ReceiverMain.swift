@@ -17,20 +17,20 @@ public enum ReceiverMain {
     public static func run(
         name: String,
         makeGroup: (Settings) throws -> ReceiverGroup,
-        extraServices: (Settings, RedisConfiguration, BusConfiguration, Logger) throws -> [any Service] = { _, _, _, _ in [] }
+        extraServices: (Settings, RedisEndpoint, BusConfiguration, Logger) throws -> [any Service] = { _, _, _, _ in [] }
     ) async {
         do {
             let settings = try await Settings.load()
             let logger = try LogSetup.bootstrap(service: name, settings: settings)
             let registry = MetricsSetup.bootstrap()
             let redis = try settings.redis()
-            let bus = try settings.bus()
+            let bus = try settings.bus(cluster: redis.isCluster)
             let group = try makeGroup(settings)
             var services: [any Service] = [GroupConsumer(group: group, redis: redis, configuration: bus, logger: logger)]
             services += try extraServices(settings, redis, bus, logger)
             if let port = try settings.optionalInt("metrics.port") {
                 let router = Router()
-                HealthRoutes.add(to: router, redis: RedisClient(configuration: redis, name: "\(name)-health"), registry: registry)
+                HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "\(name)-health"), registry: registry)
                 services.append(Application(
                     router: router,
                     configuration: .init(address: .hostname(settings.string("metrics.host", default: "127.0.0.1"), port: port)),
@@ -38,7 +38,7 @@ public enum ReceiverMain {
                 ))
             }
             logger.info("starting", metadata: [
-                "redis": .string(redis.address), "config": .string(settings.file ?? "(defaults)"),
+                "redis": .string(redis.description), "partitions": "\(bus.partitions)", "config": .string(settings.file ?? "(defaults)"),
                 "streams": .string(group.topics.map(\.key).joined(separator: ",")),
             ])
             try await ServiceRunner.run(services, shutdownTimeout: bus.shutdownTimeout, logger: logger)

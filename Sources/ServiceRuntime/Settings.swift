@@ -35,12 +35,12 @@ public struct Settings: Sendable {
     /// Every key a configuration file may hold; any other key is refused at start-up, as a misspelt key
     /// would otherwise be silently ignored.
     public static let knownKeys: Set<String> = [
-        "redis.url", "redis.connections",
+        "redis.url", "redis.cluster", "redis.connections",
         "http.host", "http.port",
         "pusher.app.id", "pusher.app.key", "pusher.app.secret", "pusher.api.url", "allow.unsigned.webhooks",
         "log.level", "log.format", "metrics.host", "metrics.port",
         "webhook.window.seconds", "webhook.body.limit", "webhook.dedup.seconds",
-        "bus.batch.size", "bus.block.ms", "bus.claim.idle.ms", "bus.max.deliveries", "bus.stream.maxlen",
+        "bus.batch.size", "bus.partitions", "bus.block.ms", "bus.claim.idle.ms", "bus.max.deliveries", "bus.stream.maxlen",
         "bus.dedup.seconds", "bus.shutdown.seconds", "trace.seconds",
         "expiry.sweep.seconds", "pairs.retention.seconds",
         "pusher.cluster", "notifier.backoff.initial.ms", "notifier.backoff.max.ms", "notifier.batch.size",

@@ -1,3 +1,5 @@
+import Redis
+
 /// How a receiver group consumes and publishes; every value has a default fit for production.
 public struct BusConfiguration: Sendable, Hashable {
     /// Most messages read per `XREADGROUP`.
@@ -22,7 +24,25 @@ public struct BusConfiguration: Sendable, Hashable {
     public var recoveryInterval: Duration = .seconds(1)
     /// How many times a message is handled again after another replica changed what it read.
     public var conflictRetries: Int = 32
+    /// How many partitions each stream is split into (`signal:goal.ended:{p0}` …), so that a Redis Cluster
+    /// spreads the streams over its masters; 0 keeps one stream per topic under the contract's name. A
+    /// chain stays in the partition of its goal, so per-goal order holds.
+    public var partitions: Int = 0
 
     /// Creates the defaults.
     public init() {}
+
+    /// The partition of messages about `routingKey` (a goal id, or the channel of an event that is about
+    /// no goal); `nil` when streams are not partitioned.
+    public func partition(of routingKey: String) -> Int? {
+        guard partitions > 0 else { return nil }
+        return HashSlot(key: routingKey).number % partitions
+    }
+
+    /// The hash of recorded errors of `group`'s messages in `partition`: `errors:<group>`, or
+    /// `errors:<group>:{p<n>}` beside the partition's streams.
+    public static func errorsKey(group: String, partition: Int?) -> String {
+        guard let partition else { return "errors:\(group)" }
+        return "errors:\(group):{\(Topic.partitionTag(partition))}"
+    }
 }

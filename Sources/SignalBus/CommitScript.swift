@@ -1,18 +1,21 @@
 import Redis
 
-/// The one atomic step that finishes a batch of messages in a group. For each message in turn: claim its
-/// done marker, whose value is the message's trace entry (a message whose marker exists was handled
-/// before: a duplicate), check the state it read is unchanged (else give the marker back and report a
-/// conflict), apply its writes, publish its emissions (stream + pub/sub), index a chain's root under its
-/// goal; then acknowledge every message committed or recognised as a duplicate, with one `XACK` per stream.
+/// The one atomic step that finishes a batch of messages in a group, or, in a Redis Cluster, one hash slot's
+/// share of one message (a ``CommitPart``). For each part in turn: claim its done marker (a marker that
+/// exists means the part was committed before: a duplicate), check the state it read is unchanged (else give
+/// the marker back and report a conflict), apply its writes, publish its emissions (stream + pub/sub), index
+/// a chain's root under its goal; then acknowledge every message committed or recognised as a duplicate,
+/// with one `XACK` per stream.
 ///
 /// Messages of one batch never depend on each other's writes (the consumer sends the batch before a
 /// message reads a key an earlier one writes), so each message's outcome is its own.
 enum CommitScript {
-    /// The outcome of one message's commit.
+    /// The outcome of one part's commit.
     enum Result: Equatable {
         case committed
-        case duplicate
+        /// The marker was there: committed before. A part that does not acknowledge its message returns the
+        /// marker's value (the rest of the message's commit, for a cluster's first part).
+        case duplicate(record: [UInt8]?)
         case conflict(key: String, field: String)
         /// Redis refused one of its writes: its marker was given back and it was not acknowledged, so it
         /// is retried and then dead-lettered; writes before the refused one stay.
@@ -48,8 +51,8 @@ enum CommitScript {
             end
           end
           for _ = 1, tonumber(take()) do
-            local key = takeKey()
-            announce(key, maxlen, takeFields())
+            local key, channel = takeKey(), take()
+            announce(key, channel, maxlen, takeFields())
           end
           if take() == '1' then
             local indexKey, score, member = takeKey(), take(), take()
@@ -58,12 +61,19 @@ enum CommitScript {
           end
         end
         local function commit()
-          local done, record, stream, entry = takeKey(), take(), takeKey(), take()
-          if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
+          local done, record = takeKey(), take()
+          local stream, entry
+          if take() == '1' then
+            stream, entry = takeKey(), take()
+            if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
+          end
           if take() == '1' then redis.call('HDEL', takeKey(), take()) end
           if not redis.call('SET', done, record, 'NX', 'EX', ttl) then
-            table.insert(acks[stream], entry)
-            return 'duplicate'
+            if stream then
+              table.insert(acks[stream], entry)
+              return 'duplicate'
+            end
+            return {'duplicate', redis.call('GET', done) or ''}
           end
           for _ = 1, tonumber(take()) do
             local key, existence, count = takeKey(), take(), tonumber(take())
@@ -90,7 +100,7 @@ enum CommitScript {
             redis.call('DEL', done)
             return {'failed', type(failure) == 'table' and tostring(failure.err) or tostring(failure)}
           end
-          table.insert(acks[stream], entry)
+          if stream then table.insert(acks[stream], entry) end
           return 'ok'
         end
         for _ = 1, tonumber(take()) do
@@ -106,50 +116,41 @@ enum CommitScript {
         return results
         """#)
 
-    /// Builds the one `EVALSHA` that commits `commits` in order.
-    static func command(_ commits: [Commit], group: String, configuration: BusConfiguration) -> RedisCommand {
+    /// Builds the one `EVALSHA` that commits `parts` in order.
+    static func command(_ parts: [CommitPart], group: String, configuration: BusConfiguration) -> RedisCommand {
         var keys = KeyTable()
-        var arguments = RedisArguments(reservingBytes: 1024 * commits.count)
+        var arguments = RedisArguments(reservingBytes: 1024 * parts.count)
         // The marker keeps the trace as long as tracing asks, and at least the de-duplication window.
         let tracing = configuration.traceSeconds > 0
         arguments.append(tracing ? max(configuration.dedupSeconds, configuration.traceSeconds) : configuration.dedupSeconds)
         arguments.append(configuration.streamMaxLength)
         arguments.append(group)
         arguments.append(configuration.traceSeconds)
-        arguments.append(commits.count)
-        for commit in commits {
-            // Each message's arguments are preceded by the (1-based) index just past them, so the script
+        arguments.append(parts.count)
+        for part in parts {
+            // Each part's arguments are preceded by the (1-based) index just past them, so the script
             // can skip the rest of a duplicate's or a conflict's.
-            let part = encode(commit, keys: &keys, configuration: configuration)
-            arguments.append(arguments.count + 1 + part.count + 1)
-            arguments.append(contentsOf: part)
+            let encoded = encode(part, keys: &keys)
+            arguments.append(arguments.count + 1 + encoded.count + 1)
+            arguments.append(contentsOf: encoded)
         }
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
-    /// One message's part of a batch commit.
-    struct Commit {
-        let context: ReceiverContext
-        /// The message's trace entry as JSON; `nil` when tracing is off.
-        let trace: [UInt8]?
-        let traceIndexKey: String?
-        let clearError: (key: String, field: String)?
-    }
-
-    private static func encode(_ commit: Commit, keys: inout KeyTable, configuration: BusConfiguration) -> RedisArguments {
+    private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
         var arguments = RedisArguments(reservingBytes: 1024)
-        let context = commit.context
-        let message = context.message
-        arguments.append(keys.index(of: doneKey(group: context.group, id: message.id)))
-        if configuration.traceSeconds > 0, let trace = commit.trace {
-            arguments.append(trace)
-        } else {
+        let message = part.message
+        arguments.append(keys.index(of: part.marker))
+        arguments.append(part.record)
+        if part.acknowledges {
             arguments.append("1")
+            arguments.append(keys.index(of: message.streamKey))
+            arguments.append(message.entryID)
+        } else {
+            arguments.append("0")
         }
-        arguments.append(keys.index(of: message.topic.key))
-        arguments.append(message.entryID)
         // A redelivered message's recorded error is cleared whether it now commits or proves a duplicate.
-        if let clearError = commit.clearError {
+        if let clearError = part.clearError {
             arguments.append("1")
             arguments.append(keys.index(of: clearError.key))
             arguments.append(clearError.field)
@@ -157,9 +158,8 @@ enum CommitScript {
             arguments.append("0")
         }
 
-        let reads = context.readSet
-        arguments.append(reads.count)
-        for read in reads {
+        arguments.append(part.reads.count)
+        for read in part.reads {
             arguments.append(keys.index(of: read.key))
             // A field read with a value that is still there proves the hash exists: no EXISTS needed then.
             let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
@@ -172,14 +172,15 @@ enum CommitScript {
             }
         }
 
-        arguments.append(context.writes.count)
-        for (_, write) in context.writes {
+        arguments.append(part.writes.count)
+        for write in part.writes {
             encode(write, keys: &keys, into: &arguments)
         }
 
-        arguments.append(context.emissions.count)
-        for entry in context.emissions {
-            arguments.append(keys.index(of: entry.emission.topic.key))
+        arguments.append(part.emissions.count)
+        for entry in part.emissions {
+            arguments.append(keys.index(of: entry.emission.topic.key(partition: message.partition)))
+            arguments.append(entry.emission.topic.key)
             arguments.append(Message.envelopeFields.count + entry.emission.payload.count)
             for (field, value) in [
                 ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
@@ -190,10 +191,7 @@ enum CommitScript {
             }
         }
 
-        // Tracing off (`traceSeconds` 0) keeps no trace and no index.
-        let tracing = configuration.traceSeconds > 0
-        // A chain is indexed under its goal by the groups handling its root, for `goalctl trace <goal>`.
-        if tracing, let traceIndexKey = commit.traceIndexKey, message.cause.isEmpty {
+        if let traceIndexKey = part.traceIndexKey {
             arguments.append("1")
             arguments.append(keys.index(of: traceIndexKey))
             arguments.append(Int(message.atMs))
@@ -219,7 +217,9 @@ enum CommitScript {
             } else if item.string == "ok" {
                 results.append(.committed)
             } else if item.string == "duplicate" {
-                results.append(.duplicate)
+                results.append(.duplicate(record: nil))
+            } else if let parts = item.array, parts.count == 2, parts[0].string == "duplicate" {
+                results.append(.duplicate(record: parts[1].bytes ?? []))
             } else {
                 throw RedisError(code: .protocolError, message: "unexpected commit result \(item)")
             }
@@ -228,8 +228,12 @@ enum CommitScript {
     }
 
     /// The key remembering that `group` handled the message with envelope id `id`; its value is the
-    /// message's ``TraceEntry`` (`1` when tracing is off).
-    static func doneKey(group: String, id: String) -> String { "done:\(group):\(id)" }
+    /// message's ``TraceEntry`` (`1` when tracing is off). In a cluster each hash slot a message writes has
+    /// its own marker, `done:{<tag>}:<group>:<id>`, with the slot's tag.
+    static func doneKey(group: String, id: String, tag: String? = nil) -> String {
+        guard let tag else { return "done:\(group):\(id)" }
+        return "done:{\(tag)}:\(group):\(id)"
+    }
 
     private static func encode(_ write: Write, keys: inout KeyTable, into arguments: inout RedisArguments) {
         let key = keys.index(of: write.key)

@@ -7,8 +7,9 @@ extension ConsumerWorker {
     func recover() throws {
         let idle = Int(configuration.claimIdle.milliseconds)
         for topic in topics {
+            let stream = streamKey(topic)
             let pending = try execute(RedisCommand(
-                "XPENDING", topic.key, group.name, "IDLE", idle, "-", "+", configuration.batchSize
+                "XPENDING", stream, group.name, "IDLE", idle, "-", "+", configuration.batchSize
             ))
             var claim: [String] = []
             for entry in pending.array ?? [] {
@@ -20,7 +21,7 @@ extension ConsumerWorker {
                 }
             }
             if !claim.isEmpty {
-                var command = RedisCommand("XCLAIM", topic.key, group.name, consumerName, idle)
+                var command = RedisCommand("XCLAIM", stream, group.name, consumerName, idle)
                 for id in claim { command.append(id) }
                 let claimed = try execute(command)
                 let counts = Dictionary(uniqueKeysWithValues: (pending.array ?? []).compactMap { entry -> (String, Int)? in
@@ -29,7 +30,7 @@ extension ConsumerWorker {
                 })
                 for entry in claimed.array ?? [] {
                     guard let message = try decode(entry, topic: topic) else { continue }
-                    logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(topic.key)])
+                    logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(stream)])
                     handle(message, deliveries: counts[message.entryID] ?? 2)
                 }
             }
@@ -39,22 +40,23 @@ extension ConsumerWorker {
 
     /// Moves a message to `dead:<stream>` with its error and delivery count, and acknowledges it.
     func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) throws {
+        let stream = streamKey(topic)
         try execute(Self.deadLetterScript.evalSHA(
-            keys: [topic.key, topic.deadLetterKey, errorsKey],
+            keys: [stream, "dead:\(stream)", errorsKey],
             arguments: [group.name, entryID, deliveries, error, configuration.streamMaxLength]
         ))
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
-            "stream": .string(topic.key), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(topic.deadLetterKey),
+            "stream": .string(stream), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string("dead:\(stream)"),
         ])
     }
 
     private func reportBacklog(_ topic: Topic) throws {
-        let groups = try execute(RedisCommand("XINFO", "GROUPS", topic.key))
+        let groups = try execute(RedisCommand("XINFO", "GROUPS", streamKey(topic)))
         for info in groups.array ?? [] {
             let fields = info.pairs
             guard fields["name"]?.string == group.name else { continue }
-            metrics.backlog(stream: topic.key, lag: fields["lag"]?.int ?? 0, pending: fields["pending"]?.int ?? 0)
+            metrics.backlog(stream: streamKey(topic), lag: fields["lag"]?.int ?? 0, pending: fields["pending"]?.int ?? 0)
         }
     }
 

@@ -6,12 +6,14 @@ import Redis
 /// from Swift's cooperative pool per message.
 final class ConsumerWorker {
     let group: ReceiverGroup
-    let connection: RedisConnection
+    let connection: any RedisLink
     let configuration: BusConfiguration
     let consumerName: String
     let logger: Logger
     let metrics: BusMetrics
     let topics: [Topic]
+    /// The partition this worker consumes; `nil` when streams are not partitioned.
+    let partition: Int?
     let errorsKey: String
     /// The group's receivers of each topic, in declaration order.
     private let receiversByTopic: [Topic: [Receiver]]
@@ -24,22 +26,26 @@ final class ConsumerWorker {
     /// Hashes loaded ahead for the batch in hand; a key is dropped once a waiting commit writes it.
     private var prefetched: [String: [String: String]] = [:]
 
-    init(group: ReceiverGroup, connection: RedisConnection, configuration: BusConfiguration, consumerName: String, stop: StopSignal, logger: Logger) {
+    init(
+        group: ReceiverGroup, connection: any RedisLink, partition: Int?, configuration: BusConfiguration,
+        consumerName: String, stop: StopSignal, logger: Logger
+    ) {
         self.group = group
         self.connection = connection
+        self.partition = partition
         self.configuration = configuration
         self.consumerName = consumerName
         self.stop = stop
         self.logger = logger
         self.metrics = BusMetrics(group: group.name)
         self.topics = group.topics
-        self.errorsKey = "errors:\(group.name)"
+        self.errorsKey = BusConfiguration.errorsKey(group: group.name, partition: partition)
         self.receiversByTopic = Dictionary(uniqueKeysWithValues: group.topics.map { ($0, group.receivers(of: $0)) })
     }
 
     /// Consumes until the stop signal is raised; the batch in hand is finished first.
     func run() {
-        logger.info("consumer starting", metadata: ["streams": .string(topics.map(\.key).joined(separator: ","))])
+        logger.info("consumer starting", metadata: ["streams": .string(topics.map(streamKey).joined(separator: ","))])
         var groupsReady = false
         var failures = 0
         while !stop.isRaised {
@@ -73,10 +79,13 @@ final class ConsumerWorker {
         try connection.send(command, timeout: timeout).checked()
     }
 
+    /// The stream this worker reads for `topic`: the topic's, or its partition's.
+    func streamKey(_ topic: Topic) -> String { topic.key(partition: partition) }
+
     /// Creates the group on every stream (idempotent; `MKSTREAM` creates missing streams).
     private func createGroups() throws {
         for topic in topics {
-            let reply = try connection.send(RedisCommand("XGROUP", "CREATE", topic.key, group.name, "0", "MKSTREAM"))
+            let reply = try connection.send(RedisCommand("XGROUP", "CREATE", streamKey(topic), group.name, "0", "MKSTREAM"))
             if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
                 throw RedisError(code: .server, message: message)
             }
@@ -89,12 +98,13 @@ final class ConsumerWorker {
             "XREADGROUP", "GROUP", group.name, consumerName, "COUNT", configuration.batchSize,
             "BLOCK", Int(configuration.block.milliseconds), "STREAMS"
         )
-        for topic in topics { command.append(topic.key) }
+        for topic in topics { command.append(streamKey(topic)) }
         for _ in topics { command.append(">") }
         let reply = try execute(command, timeout: configuration.block + .seconds(5))
         var messages: [(Message, Int)] = []
         for stream in reply.array ?? [] {
-            guard let parts = stream.array, parts.count == 2, let key = parts[0].string, let topic = Topic(key: key) else { continue }
+            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
+                  let topic = Topic.parse(streamKey: key)?.topic else { continue }
             for entry in parts[1].array ?? [] {
                 if let message = try decode(entry, topic: topic) { messages.append((message, 1)) }
             }
@@ -108,8 +118,8 @@ final class ConsumerWorker {
     /// Decodes a stream entry; a malformed one goes straight to the dead letters.
     func decode(_ entry: RedisValue, topic: Topic) throws -> Message? {
         guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { return nil }
-        if let message = Message(topic: topic, entryID: entryID, fields: parts[1].fieldMap) { return message }
-        logger.error("malformed message moved to dead letters", metadata: ["stream": .string(topic.key), "entry": .string(entryID)])
+        if let message = Message(topic: topic, entryID: entryID, fields: parts[1].fieldMap, partition: partition) { return message }
+        logger.error("malformed message moved to dead letters", metadata: ["stream": .string(streamKey(topic)), "entry": .string(entryID)])
         try deadLetter(topic: topic, entryID: entryID, deliveries: 1, error: "malformed envelope: id and at_ms are required")
         return nil
     }
@@ -138,8 +148,7 @@ final class ConsumerWorker {
         do {
             for _ in 1...configuration.conflictRetries {
                 let prepared = try prepare(message, deliveries: deliveries, inBatch: false)
-                let reply = try connection.send(CommitScript.command([prepared.commit], group: group.name, configuration: configuration))
-                if try settle(prepared, result: CommitScript.results(reply, count: 1)[0]) { return }
+                if try settle(prepared, result: commit([prepared])[0]) { return }
             }
             throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
         } catch {
@@ -180,8 +189,7 @@ final class ConsumerWorker {
         waitingKeys = []
         guard !batch.isEmpty else { return }
         do {
-            let reply = try connection.send(CommitScript.command(batch.map(\.commit), group: group.name, configuration: configuration))
-            for (prepared, result) in zip(batch, try CommitScript.results(reply, count: batch.count)) where !settle(prepared, result: result) {
+            for (prepared, result) in zip(batch, try commit(batch)) where !settle(prepared, result: result) {
                 // Handled again on its own, the message may write keys the batch prefetched.
                 prefetched = [:]
                 handle(prepared.message, deliveries: prepared.deliveries)
@@ -216,12 +224,17 @@ final class ConsumerWorker {
             atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
             message: message.id, cause: message.cause, group: group.name, receivers: outcomes
         )
-        let commit = CommitScript.Commit(
-            context: context, trace: configuration.traceSeconds > 0 ? entry.json : nil, traceIndexKey: group.traceIndexKey(message),
-            clearError: deliveries > 1 ? (errorsKey, "\(message.topic.key) \(message.entryID)") : nil
+        // Tracing off (`traceSeconds` 0) keeps no trace and no index; a chain is indexed under its goal by
+        // the groups handling its root, for `goalctl trace <goal>`.
+        let tracing = configuration.traceSeconds > 0
+        let plan = try CommitPlan.make(
+            context, record: tracing ? entry.json : Array("1".utf8),
+            traceIndexKey: tracing && message.cause.isEmpty ? group.traceIndexKey(message) : nil,
+            clearError: deliveries > 1 ? (errorsKey, "\(message.streamKey) \(message.entryID)") : nil,
+            configuration: configuration, cluster: connection.isCluster
         )
         return PreparedCommit(
-            message: message, deliveries: deliveries, started: started, outcomes: outcomes, commit: commit,
+            message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: plan,
             writtenKeys: Set(context.writes.map(\.write.key))
         )
     }
@@ -237,7 +250,7 @@ final class ConsumerWorker {
             if logger.logLevel <= .debug {
                 messageLogger(prepared.message).debug("message handled", metadata: [
                     "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
-                    "published": .string(prepared.commit.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
+                    "published": .string(prepared.context.emissions.map { "\($0.emission.topic.key)#\($0.id)" }.joined(separator: ",")),
                 ])
             }
             return true
@@ -264,14 +277,14 @@ final class ConsumerWorker {
         messageLogger(message).error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
         if let redisError = error as? RedisError, [.connect, .io, .timeout, .closed].contains(redisError.code) { return }
         guard !stop.isRaised else { return }
-        _ = try? connection.send(RedisCommand("HSET", errorsKey, "\(message.topic.key) \(message.entryID)", "\(error)"))
+        _ = try? connection.send(RedisCommand("HSET", errorsKey, "\(message.streamKey) \(message.entryID)", "\(error)"))
     }
 
     private func messageLogger(_ message: Message) -> Logger {
         var logger = logger
         logger[metadataKey: "signal.id"] = .string(message.id)
         logger[metadataKey: "trace.id"] = .string(message.trace)
-        logger[metadataKey: "stream"] = .string(message.topic.key)
+        logger[metadataKey: "stream"] = .string(message.streamKey)
         if let goal = message["goal_id"] { logger[metadataKey: "goal.id"] = .string(goal) }
         return logger
     }
@@ -283,7 +296,9 @@ struct PreparedCommit {
     let deliveries: Int
     let started: ContinuousClock.Instant
     let outcomes: [TraceEntry.Outcome]
-    let commit: CommitScript.Commit
+    /// What the receivers asked for.
+    let context: ReceiverContext
+    let plan: CommitPlan
     /// The keys the commit writes; a later message reading one of them waits for this commit.
     let writtenKeys: Set<String>
 }

@@ -2,21 +2,24 @@ import Redis
 
 /// Operator access to `dead:<stream>`.
 public struct DeadLetters: Sendable {
-    private let client: RedisClient
+    private let redis: any RedisCommandRunner
 
     /// Creates the accessor.
-    public init(client: RedisClient) {
-        self.client = client
+    public init(redis: any RedisCommandRunner) {
+        self.redis = redis
     }
 
     /// Moves dead letters back onto their stream with their original envelope (so groups that already
     /// handled the message recognise it by its id), removing them from `dead:<stream>`.
     /// - Parameters:
-    ///   - stream: the stream key (`signal:goal.ended`, `outbox:pusher`); its dead letters are in `dead:<stream>`.
+    ///   - stream: the stream key (`signal:goal.ended`, a partition's `signal:goal.ended:{p3}`, `outbox:pusher`);
+    ///     its dead letters are in `dead:<stream>`.
     ///   - entryID: one dead-letter entry, or all when `nil`.
     /// - Returns: how many were replayed.
     public func replay(stream: String, entryID: String?) async throws -> Int {
-        let reply = try await client.run(Self.script, keys: ["dead:\(stream)", stream], arguments: [entryID ?? ""])
+        // A topic's messages are announced on the topic's own channel, whatever the partition.
+        let channel = Topic.parse(streamKey: stream)?.topic.key ?? stream
+        let reply = try await redis.run(Self.script, keys: ["dead:\(stream)", stream], arguments: [entryID ?? "", channel])
         return reply.int ?? 0
     }
 
@@ -56,7 +59,7 @@ public struct DeadLetters: Sendable {
               original[#original + 1] = entry[2][n + 1]
             end
           end
-          announce(KEYS[2], nil, original)
+          announce(KEYS[2], ARGV[2], nil, original)
           redis.call('XDEL', KEYS[1], entry[1])
         end
         return #entries

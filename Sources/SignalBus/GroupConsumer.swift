@@ -13,11 +13,15 @@ import ServiceLifecycle
 /// Redis is used through one ``RedisClient`` of its own: the consumer runs on that client's dedicated
 /// thread for its whole life, so the blocking reads, the receivers and the commits never occupy a thread of
 /// Swift's cooperative pool, and no message pays for a hop between threads.
+///
+/// On a Redis Cluster the streams are partitioned (``BusConfiguration/partitions``) and the consumer runs
+/// one worker per partition, each on a thread of its own with a ``RedisClusterClient`` of its own, so a
+/// partition's blocking read waits on that partition's master only.
 public struct GroupConsumer: Service {
     /// The group this consumer belongs to.
     public let group: ReceiverGroup
     /// Where Redis is.
-    public let redis: RedisConfiguration
+    public let redis: RedisEndpoint
     /// Batch, claim and dead-letter settings.
     public let configuration: BusConfiguration
     /// This consumer's name inside the group; unique per replica.
@@ -25,7 +29,7 @@ public struct GroupConsumer: Service {
     private let logger: Logger
 
     /// Creates a consumer; nothing happens until ``run()``.
-    public init(group: ReceiverGroup, redis: RedisConfiguration, configuration: BusConfiguration = BusConfiguration(), consumerName: String? = nil, logger: Logger) {
+    public init(group: ReceiverGroup, redis: RedisEndpoint, configuration: BusConfiguration = BusConfiguration(), consumerName: String? = nil, logger: Logger) {
         self.group = group
         self.redis = redis
         self.configuration = configuration
@@ -38,16 +42,42 @@ public struct GroupConsumer: Service {
 
     /// Consumes until graceful shutdown; then finishes the messages in hand and returns.
     public func run() async throws {
-        let client = RedisClient(configuration: redis, name: "\(group.name)-consumer")
         let stop = StopSignal()
-        let (group, configuration, consumerName, logger) = (group, configuration, consumerName, logger)
+        let (group, redis, configuration, consumerName, logger) = (group, redis, configuration, consumerName, logger)
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                await client.withConnection { connection in
-                    ConsumerWorker(
-                        group: group, connection: connection, configuration: configuration,
-                        consumerName: consumerName, stop: stop, logger: logger
-                    ).run()
+                switch redis {
+                case .server(let server):
+                    let client = RedisClient(configuration: server, name: "\(group.name)-consumer")
+                    await client.withConnection { connection in
+                        ConsumerWorker(
+                            group: group, connection: connection, partition: nil, configuration: configuration,
+                            consumerName: consumerName, stop: stop, logger: logger
+                        ).run()
+                    }
+                case .cluster(let seeds):
+                    await withTaskGroup(of: Void.self) { workers in
+                        for partition in 0..<max(1, configuration.partitions) {
+                            workers.addTask {
+                                var logger = logger
+                                logger[metadataKey: "partition"] = "\(partition)"
+                                let name = "\(group.name)-p\(partition)"
+                                let link: ClusterLink
+                                do {
+                                    link = ClusterLink(client: try RedisClusterClient(seeds: seeds, name: name))
+                                } catch {
+                                    logger.critical("cannot reach the cluster", metadata: ["error": "\(error)"])
+                                    return
+                                }
+                                await DedicatedThread(name: name).run {
+                                    ConsumerWorker(
+                                        group: group, connection: link, partition: partition, configuration: configuration,
+                                        consumerName: consumerName, stop: stop, logger: logger
+                                    ).run()
+                                }
+                            }
+                        }
+                    }
                 }
             } onCancel: {
                 stop.raise()

@@ -14,13 +14,19 @@ public struct Message: Sendable, Hashable {
     public let trace: String
     /// The payload fields, flattened with dots (`goal_id`, `context.started`, `levels.0.target`).
     public let payload: [String: String]
+    /// The partition of the topic's stream it was read from; `nil` when streams are not partitioned.
+    public let partition: Int?
 
     /// The envelope field names, in the order they are written.
     public static let envelopeFields = ["id", "signal", "at_ms", "cause", "trace"]
 
     /// Creates a message from its parts.
-    public init(topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String]) {
+    public init(
+        topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
+        partition: Int? = nil
+    ) {
         self.topic = topic
+        self.partition = partition
         self.entryID = entryID
         self.id = id
         self.atMs = atMs
@@ -30,16 +36,19 @@ public struct Message: Sendable, Hashable {
     }
 
     /// Decodes a stream entry's fields; `nil` when the envelope is incomplete or malformed.
-    public init?(topic: Topic, entryID: String, fields: [String: String]) {
+    public init?(topic: Topic, entryID: String, fields: [String: String], partition: Int? = nil) {
         guard let id = fields["id"], !id.isEmpty,
               let atText = fields["at_ms"], let atMs = Int64(atText) else { return nil }
         var payload = fields
         for name in Self.envelopeFields { payload[name] = nil }
         self.init(
             topic: topic, entryID: entryID, id: id, atMs: atMs,
-            cause: fields["cause"] ?? "", trace: fields["trace"] ?? id, payload: payload
+            cause: fields["cause"] ?? "", trace: fields["trace"] ?? id, payload: payload, partition: partition
         )
     }
+
+    /// The stream it was read from: the topic's key, or its partition's.
+    public var streamKey: String { topic.key(partition: partition) }
 
     /// A payload field.
     public subscript(field: String) -> String? { payload[field] }

@@ -16,10 +16,17 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// A key that, while it exists, marks this message as already published (for recognising retries);
     /// `nil` publishes unconditionally.
     public var dedupKey: String?
+    /// What picks the message's partition when streams are partitioned: the goal it is about (so its whole
+    /// chain stays in one partition, in order), or the channel of an event about no goal; `nil` uses the id.
+    public var routingKey: String?
 
     /// Creates a root message (its own trace, no cause).
-    public init(topic: Topic, id: String, atMs: Int64, payload: [(String, String)], dedupKey: String? = nil, cause: String = "", trace: String? = nil) {
+    public init(
+        topic: Topic, id: String, atMs: Int64, payload: [(String, String)], dedupKey: String? = nil,
+        routingKey: String? = nil, cause: String = "", trace: String? = nil
+    ) {
         self.topic = topic
+        self.routingKey = routingKey
         self.id = id
         self.atMs = atMs
         self.cause = cause
@@ -36,7 +43,7 @@ public struct OutgoingMessage: Sendable, Hashable {
     }
 
     public static func == (lhs: OutgoingMessage, rhs: OutgoingMessage) -> Bool {
-        lhs.fields == rhs.fields && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic
+        lhs.fields == rhs.fields && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic && lhs.routingKey == rhs.routingKey
     }
 
     public func hash(into hasher: inout Hasher) {

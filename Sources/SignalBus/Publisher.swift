@@ -1,44 +1,62 @@
 import Redis
 
 /// Publishes messages from outside a receiver: each is one `XADD` to its stream and one `PUBLISH` of the
-/// same message as JSON on the channel of that name, all of a call's messages in one atomic script.
+/// same message as JSON on the channel of that name. A call's messages go in one atomic script, or, when
+/// streams are partitioned, one atomic script per partition, all in one pipeline.
 public struct Publisher: Sendable {
-    private let client: RedisClient
+    private let redis: any RedisCommandRunner
     private let configuration: BusConfiguration
     /// How long a dedup key is kept, in seconds.
     private let dedupSeconds: Int
 
-    /// Creates a publisher writing through `client`.
+    /// Creates a publisher writing through `redis`.
     /// - Parameter dedupSeconds: how long a message's dedup key marks it as published.
-    public init(client: RedisClient, configuration: BusConfiguration = BusConfiguration(), dedupSeconds: Int = 900) {
-        self.client = client
+    public init(redis: any RedisCommandRunner, configuration: BusConfiguration = BusConfiguration(), dedupSeconds: Int = 900) {
+        self.redis = redis
         self.configuration = configuration
         self.dedupSeconds = dedupSeconds
     }
 
-    /// Publishes the messages atomically.
+    /// Publishes the messages, atomically per partition.
     /// - Returns: for each message, `true` when it was stored, `false` when its dedup key showed it was
     ///   published before (a retry).
     public func publish(_ messages: [OutgoingMessage]) async throws(RedisError) -> [Bool] {
         guard !messages.isEmpty else { return [] }
-        let reply = try await client.execute(Self.command(for: messages, maxLength: configuration.streamMaxLength, dedupSeconds: dedupSeconds))
-        guard let flags = reply.array?.compactMap(\.int), flags.count == messages.count else {
-            throw RedisError(code: .protocolError, message: "unexpected publish reply \(reply)")
+        var order: [Int?] = []
+        var shares: [Int?: [Int]] = [:]
+        for (index, message) in messages.enumerated() {
+            let partition = configuration.partition(of: message.routingKey ?? message.id)
+            if shares[partition] == nil { order.append(partition) }
+            shares[partition, default: []].append(index)
         }
-        return flags.map { $0 == 1 }
+        let commands = order.map { partition in
+            Self.command(for: shares[partition]!.map { messages[$0] }, partition: partition, maxLength: configuration.streamMaxLength, dedupSeconds: dedupSeconds)
+        }
+        let replies = try await redis.pipeline(commands)
+        var stored = [Bool](repeating: false, count: messages.count)
+        for (partition, reply) in zip(order, replies) {
+            let indices = shares[partition]!
+            guard let flags = try reply.checked().array?.compactMap(\.int), flags.count == indices.count else {
+                throw RedisError(code: .protocolError, message: "unexpected publish reply \(reply)")
+            }
+            for (index, flag) in zip(indices, flags) { stored[index] = flag == 1 }
+        }
+        return stored
     }
 
-    static func command(for messages: [OutgoingMessage], maxLength: Int, dedupSeconds: Int) -> RedisCommand {
+    static func command(for messages: [OutgoingMessage], partition: Int?, maxLength: Int, dedupSeconds: Int) -> RedisCommand {
         var keys = KeyTable()
         var arguments = [String(maxLength), String(dedupSeconds), String(messages.count)]
         for message in messages {
             if let dedupKey = message.dedupKey {
-                arguments += ["1", keys.index(of: dedupKey)]
+                // A partition's dedup keys carry its tag, so the script's keys share one cluster slot.
+                let key = partition.map { "\(dedupKey):{\(Topic.partitionTag($0))}" } ?? dedupKey
+                arguments += ["1", keys.index(of: key)]
             } else {
                 arguments.append("0")
             }
             let fields = message.fields
-            arguments += [keys.index(of: message.topic.key), String(fields.count / 2)]
+            arguments += [keys.index(of: message.topic.key(partition: partition)), message.topic.key, String(fields.count / 2)]
             arguments += fields
         }
         return script.evalSHA(keys: keys.keys, arguments: arguments)
@@ -52,9 +70,9 @@ public struct Publisher: Sendable {
           if take() == '1' then
             fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
           end
-          local key, fields = takeKey(), takeFields()
+          local key, channel, fields = takeKey(), take(), takeFields()
           if fresh then
-            announce(key, maxlen, fields)
+            announce(key, channel, maxlen, fields)
             stored[n] = 1
           else
             stored[n] = 0

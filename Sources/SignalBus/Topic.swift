@@ -24,6 +24,29 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible, Comparable {
     /// The dead-letter stream for this topic: `dead:<key>`.
     public var deadLetterKey: String { "dead:\(key)" }
 
+    /// The stream key of one partition of the topic (`signal:goal.ended:{p3}`), or ``key`` when streams are
+    /// not partitioned (`partition` is `nil`).
+    public func key(partition: Int?) -> String {
+        guard let partition else { return key }
+        return "\(key):{\(Self.partitionTag(partition))}"
+    }
+
+    /// The hash tag every key of partition `partition` carries: `p<partition>`.
+    public static func partitionTag(_ partition: Int) -> String { "p\(partition)" }
+
+    /// Parses a stream key, `signal:goal.ended` or one partition's `signal:goal.ended:{p3}`.
+    /// - Returns: the topic and the partition (`nil` for an unpartitioned stream).
+    public static func parse(streamKey: String) -> (topic: Topic, partition: Int?)? {
+        if streamKey.hasSuffix("}"), let open = streamKey.lastIndex(of: "{"),
+           streamKey[..<open].hasSuffix(":"),
+           streamKey[streamKey.index(after: open)...].hasPrefix("p"),
+           let partition = Int(streamKey[streamKey.index(open, offsetBy: 2)..<streamKey.index(before: streamKey.endIndex)]),
+           let topic = Topic(key: String(streamKey[..<streamKey.index(before: open)])) {
+            return (topic, partition)
+        }
+        return Topic(key: streamKey).map { ($0, nil) }
+    }
+
     /// Parses a stream key such as `signal:goal.ended`.
     public init?(key: String) {
         if key.hasPrefix("signal:") {

@@ -26,8 +26,9 @@ struct RedisBench: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try await Environment.load()
-        let configuration = environment.redis.configuration
-        try await environment.redis.execute("SCRIPT", "LOAD", Self.script.source)
+        let configuration = try environment.server(for: "bench redis")
+        let redis = RedisClient(configuration: configuration, name: "bench")
+        try await redis.execute("SCRIPT", "LOAD", Self.script.source)
         let commands: [(String, [String])] = [
             ("XADD", ["XADD", "bench:stream", "MAXLEN", "~", "100000", "*", "field", "value"]),
             ("HINCRBY", ["HINCRBY", "bench:hash", "field", "1"]),
@@ -41,7 +42,7 @@ struct RedisBench: AsyncParsableCommand {
                 var ours: [Double] = []
                 var theirs: [Double] = []
                 for _ in 0..<runs {
-                    ours.append(try await Self.measure(environment.redis, command: command, depth: depth, total: total))
+                    ours.append(try await Self.measure(redis, command: command, depth: depth, total: total))
                     theirs.append(try await RedisBenchmarkTool.run(configuration, arguments: arguments, depth: depth, total: total))
                 }
                 let mine = ours.sorted()[runs / 2]
@@ -50,7 +51,7 @@ struct RedisBench: AsyncParsableCommand {
                     + String(Int(mine)).leftPadded(15) + String(Int(reference)).leftPadded(23) + String(format: "%7.2f", mine / reference))
             }
         }
-        try await environment.redis.execute("DEL", "bench:stream", "bench:hash", "bench:max")
+        try await redis.execute("DEL", "bench:stream", "bench:hash", "bench:max")
     }
 
     /// Operations per second for `total` commands sent `depth` at a time on the client's own thread.

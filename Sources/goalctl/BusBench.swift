@@ -17,13 +17,13 @@ struct BusBench: AsyncParsableCommand {
 
     func run() async throws {
         let environment = try await Environment.load()
-        let redis = environment.redis
+        let redis = RedisClient(configuration: try environment.server(for: "bench bus"), name: "bench")
         print("Redis at \(redis.configuration.address); \(messages) messages; median of \(runs) runs")
         var bus: [Double] = []
         var raw: [Double] = []
         for run in 0..<runs {
             raw.append(try await rawLoop(redis, stream: "bench:raw:\(run)"))
-            bus.append(try await busLoop(environment, topic: .signal("bench.bus.\(run)")))
+            bus.append(try await busLoop(redis, topic: .signal("bench.bus.\(run)")))
         }
         let busRate = bus.sorted()[runs / 2]
         let rawRate = raw.sorted()[runs / 2]
@@ -62,14 +62,13 @@ struct BusBench: AsyncParsableCommand {
     }
 
     /// Publishes through ``Publisher`` and consumes with a ``GroupConsumer`` whose one receiver acts with no writes.
-    private func busLoop(_ environment: Environment, topic: Topic) async throws -> Double {
-        let redis = environment.redis
+    private func busLoop(_ redis: RedisClient, topic: Topic) async throws -> Double {
         let count = messages
         let group = ReceiverGroup(name: "bench", receivers: [Receiver("bench_receiver", on: [topic], guard: { _ in nil })])
         var bus = BusConfiguration()
         bus.block = .milliseconds(50)
-        let consumer = GroupConsumer(group: group, redis: redis.configuration, configuration: bus, logger: Logger(label: "bench"))
-        let publisher = Publisher(client: redis)
+        let consumer = GroupConsumer(group: group, redis: .server(redis.configuration), configuration: bus, logger: Logger(label: "bench"))
+        let publisher = Publisher(redis: redis)
         let start = ContinuousClock.now
         var published = 0
         while published < count {

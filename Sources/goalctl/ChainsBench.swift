@@ -56,7 +56,7 @@ struct ChainsBench: AsyncParsableCommand {
         options.timeout = .seconds(timeout)
         let redisURL = settings.string("redis.url", default: "redis://127.0.0.1:6379/0")
 
-        let report = try await ChainBench.run(options, redis: environment.redis.configuration, redisURL: redisURL) { line in
+        let report = try await ChainBench.run(options, redis: try environment.server(for: "bench chains"), redisURL: redisURL) { line in
             print("… \(line)")
         }
         print(report.table)

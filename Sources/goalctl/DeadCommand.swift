@@ -15,7 +15,7 @@ struct DeadCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try await Environment.load()
-            let streams = try stream.map { [try DeadCommand.validated($0)] } ?? DeadCommand.streams
+            let streams = try stream.map { [try DeadCommand.validated($0, environment)] } ?? DeadCommand.streams(environment)
             var total = 0
             for stream in streams {
                 let entries = try await environment.redis.execute("XRANGE", "dead:\(stream)", "-", "+").array ?? []
@@ -40,16 +40,20 @@ struct DeadCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try await Environment.load()
-            let stream = try DeadCommand.validated(stream)
-            let replayed = try await DeadLetters(client: environment.redis).replay(stream: stream, entryID: id)
+            let stream = try DeadCommand.validated(stream, environment)
+            let replayed = try await DeadLetters(redis: environment.redis).replay(stream: stream, entryID: id)
             print("replayed \(replayed) message(s) onto \(stream)")
         }
     }
 
-    /// Every stream whose consumers dead-letter: the flow's signals and tasks, and the Pusher outbox.
-    static var streams: [String] { Catalogue.topics.map(\.key) + [Keys.pusherOutbox] }
+    /// Every stream whose consumers dead-letter: the flow's signals and tasks (each partition's on a
+    /// cluster), and the Pusher outbox.
+    static func streams(_ environment: Environment) -> [String] {
+        Catalogue.topics.flatMap(environment.streams(of:)) + [Keys.pusherOutbox]
+    }
 
-    static func validated(_ key: String) throws -> String {
+    static func validated(_ key: String, _ environment: Environment) throws -> String {
+        let streams = streams(environment)
         guard streams.contains(key) else {
             throw ValidationError("'\(key)' is not a consumed stream; one of: \(streams.joined(separator: ", "))")
         }

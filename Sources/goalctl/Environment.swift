@@ -1,13 +1,35 @@
+import ArgumentParser
 import Redis
 import ServiceRuntime
+import SignalBus
 
-/// What every subcommand needs: the settings and a Redis client.
+/// What every subcommand needs: the settings, where Redis is, and a runner for it.
 struct Environment {
     let settings: Settings
-    let redis: RedisClient
+    let endpoint: RedisEndpoint
+    /// The bus settings, for how streams are partitioned on a cluster.
+    let bus: BusConfiguration
+    let redis: any RedisCommandRunner
 
     static func load() async throws -> Environment {
         let settings = try await Settings.load()
-        return Environment(settings: settings, redis: RedisClient(configuration: try settings.redis(), name: "goalctl"))
+        let endpoint = try settings.redis()
+        return Environment(
+            settings: settings, endpoint: endpoint, bus: try settings.bus(cluster: endpoint.isCluster),
+            redis: try endpoint.makeRunner(name: "goalctl")
+        )
+    }
+
+    /// Every stream of `topic`: its own, or each of its partitions' on a cluster.
+    func streams(of topic: Topic) -> [String] {
+        bus.partitions > 0 ? (0..<bus.partitions).map { topic.key(partition: $0) } : [topic.key]
+    }
+
+    /// The one server's configuration, for the benchmarks that measure a single Redis.
+    func server(for command: String) throws -> RedisConfiguration {
+        guard case .server(let configuration) = endpoint else {
+            throw ValidationError("goalctl \(command) measures one Redis server; REDIS_URL names a cluster")
+        }
+        return configuration
     }
 }

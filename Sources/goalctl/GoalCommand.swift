@@ -41,7 +41,7 @@ struct GoalCommand: AsyncParsableCommand {
             spec.conditions = conditions
             spec.metadata = metadata
             do {
-                try await GoalStore(client: environment.redis).create(spec)
+                try await GoalStore(redis: environment.redis).create(spec)
             } catch let error as GoalStore.InvalidSpec {
                 throw ValidationError(error.description)
             }
@@ -57,7 +57,7 @@ struct GoalCommand: AsyncParsableCommand {
 
         func run() async throws {
             let environment = try await Environment.load()
-            let store = GoalStore(client: environment.redis)
+            let store = GoalStore(redis: environment.redis)
             let goal = try await store.fields(of: Keys.goal(id))
             guard !goal.isEmpty else { throw ValidationError("no goal \(id) (key \(Keys.goal(id)) is empty)") }
             var session: [String: String] = [:]
@@ -84,8 +84,8 @@ struct GoalCommand: AsyncParsableCommand {
             let environment = try await Environment.load()
             let nowMs = Int64(Clock.unixMilliseconds())
             let messageID = MessageID.digest("operator|\(id)|\(nowMs)")
-            _ = try await Publisher(client: environment.redis).publish([
-                OutgoingMessage(topic: Topics.deactivateGoal, id: messageID, atMs: nowMs, payload: [("goal_id", id), ("triggerer", "operator")]),
+            _ = try await Publisher(redis: environment.redis, configuration: environment.bus).publish([
+                OutgoingMessage(topic: Topics.deactivateGoal, id: messageID, atMs: nowMs, payload: [("goal_id", id), ("triggerer", "operator")], routingKey: id),
             ])
             print("enqueued deactivate_goal for \(id) (message \(messageID)); `goalctl trace \(id)` shows the chain")
         }

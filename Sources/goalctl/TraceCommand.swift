@@ -22,7 +22,9 @@ struct TraceCommand: AsyncParsableCommand {
         }
         let groups = Catalogue.groups().map(\.name)
         for trace in traces {
-            let records = try await ChainTrace.records(trace: trace, groups: groups, client: environment.redis)
+            let records = try await ChainTrace.records(
+                trace: trace, groups: groups, partition: environment.bus.partition(of: goal), redis: environment.redis
+            )
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = .sortedKeys

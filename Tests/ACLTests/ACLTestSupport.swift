@@ -133,7 +133,7 @@ func fastConfiguration() -> BusConfiguration {
 /// One consumer of `group`, connected as the Redis user of the same name.
 func consumer(_ group: ReceiverGroup, on acl: ACLServer, user: String? = nil) throws -> @Sendable () async throws -> Void {
     let consumer = GroupConsumer(
-        group: group, redis: try acl.configuration(user ?? group.name), configuration: fastConfiguration(), logger: testLogger
+        group: group, redis: .server(try acl.configuration(user ?? group.name)), configuration: fastConfiguration(), logger: testLogger
     )
     return { try await consumer.run() }
 }

@@ -16,7 +16,7 @@ struct GroupCommitTests {
                 "HSET", "goal:{g1}", "_cls", "ExclusiveGoal", "active", "1", "progress", "0", "level", "0", "levels.0.target", "360",
                 "context.started", String(T - 100), "context.last_updated", String(T - 100), "session_id", "s1", "exclusive_to", "v1"
             )
-            let gateway = Publisher(client: try acl.client("gateway"))
+            let gateway = Publisher(redis: try acl.client("gateway"))
             let channel = "presence-enc-goal@g1"
             let member = OutgoingMessage(
                 topic: Topics.memberAdded, id: "member-1", atMs: (T - 50) * 1000,
@@ -48,7 +48,7 @@ struct GroupCommitTests {
     @Test("goals adds progress, completes, deactivates and ends a goal; its expiry sweep ends an expired one")
     func goals() async throws {
         try await withACLServer { acl, admin in
-            let store = GoalStore(client: try acl.client("operator"))
+            let store = GoalStore(redis: try acl.client("operator"))
             var spec = GoalSpec(id: "g1")
             spec.sessionID = "s1"
             spec.viewer = "v1"
@@ -58,11 +58,11 @@ struct GroupCommitTests {
             expiring.exp = T - 10
             try await store.create(expiring)
 
-            _ = try await Publisher(client: admin).publish([
+            _ = try await Publisher(redis: admin).publish([
                 OutgoingMessage(topic: Topics.incrementGoalProgress, id: "inc-1", atMs: T * 1000, payload: [("goal_id", "g1"), ("amount", "400")]),
             ])
             let group = GoalReceivers.group()
-            let sweep = ExpirySweep(redis: try acl.configuration("goals"), period: .milliseconds(100), logger: testLogger)
+            let sweep = ExpirySweep(redis: .server(try acl.configuration("goals")), period: .milliseconds(100), logger: testLogger)
             let pairs = group.topics.map { (stream: $0.key, group: group.name) }
             try await withServices([try consumer(group, on: acl), { try await sweep.run() }]) {
                 try await eventually("both goals to end and the goals group to settle") {
@@ -95,7 +95,7 @@ struct GroupCommitTests {
             try await admin.execute("HSET", "session:{s1}", "status.exclusive_to", "v1", "exclusive_goal_pairs.v1.goal_id", "g1")
             try await admin.execute("SET", "cache:session_token_view:s1", "x")
             try await admin.execute("SET", "cache:pusher_channel_data:presence-enc-goal@g1", "x")
-            _ = try await Publisher(client: admin).publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
+            _ = try await Publisher(redis: admin).publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
 
             let group = SessionReceivers.group()
             let pairs = group.topics.map { (stream: $0.key, group: group.name) }
@@ -127,7 +127,7 @@ struct GroupCommitTests {
             )
             try await admin.execute("HSET", "escrow:{g1}", "state", "held", "amount", "500", "payer", "v1", "payee", "")
             try await admin.execute("HSET", "session:{s1}", "status.exclusive_to", "v1")
-            let publisher = Publisher(client: admin)
+            let publisher = Publisher(redis: admin)
             _ = try await publisher.publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 100, active: true)])
 
             try await withServices([try consumer(EscrowReceivers.group(), on: acl)]) {
@@ -153,13 +153,13 @@ struct GroupCommitTests {
     @Test("tracking records presence and goal events")
     func tracking() async throws {
         try await withACLServer { acl, admin in
-            _ = try await Publisher(client: try acl.client("gateway")).publish([
+            _ = try await Publisher(redis: try acl.client("gateway")).publish([
                 OutgoingMessage(
                     topic: Topics.channelOccupied, id: "occupied-1", atMs: T * 1000,
                     payload: [("channel", "presence-enc-goal@g1"), ("goal_id", "g1")], dedupKey: "webhook:event:occupied-1"
                 ),
             ])
-            _ = try await Publisher(client: admin).publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 10)])
+            _ = try await Publisher(redis: admin).publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 10)])
             try await withServices([try consumer(TrackingReceivers.group(), on: acl)]) {
                 try await waitHandled(acl, admin, group: "tracking", id: "occupied-1")
                 try await waitHandled(acl, admin, group: "tracking", id: "progressed-1")
@@ -192,7 +192,7 @@ struct GroupCommitTests {
                 "escrow": Topics.goalProgressed, "tracking": Topics.goalEnded,
             ]
             let poisoned = try #require(poisonedTopic[group.name])
-            _ = try await Publisher(client: admin).publish([
+            _ = try await Publisher(redis: admin).publish([
                 OutgoingMessage(
                     topic: poisoned, id: "poison-1", atMs: T * 1000,
                     payload: [("goal_id", "bad"), ("channel", "presence-enc-goal@bad"), ("_cls", "ExclusiveGoal"), ("amount", "5"), ("session_id", "s1")]
@@ -235,17 +235,17 @@ struct GroupCommitTests {
             spec.viewer = "v1"
             spec.amount = 500
             spec.exp = T + 3600
-            try await GoalStore(client: operatorClient).create(spec)
+            try await GoalStore(redis: operatorClient).create(spec)
             #expect(try await hashFields(admin, "escrow:{g1}")["state"] == "held")
             #expect(try await admin.execute("ZSCORE", "goals:expiring", "g1").string == String(T + 3600))
 
             // goalctl goal end: a deactivate_goal task through the publish script.
-            #expect(try await Publisher(client: operatorClient).publish([
+            #expect(try await Publisher(redis: operatorClient).publish([
                 OutgoingMessage(topic: Topics.deactivateGoal, id: "end-1", atMs: T * 1000, payload: [("goal_id", "g1"), ("triggerer", "operator")]),
             ]) == [true])
             // goalctl dead replay.
             try await admin.execute("XADD", "dead:signal:goal.ended", "*", "id", "m1", "signal", "goal.ended", "at_ms", "1", "cause", "", "trace", "m1", "dead.group", "escrow")
-            #expect(try await DeadLetters(client: operatorClient).replay(stream: Topics.goalEnded.key, entryID: nil) == 1)
+            #expect(try await DeadLetters(redis: operatorClient).replay(stream: Topics.goalEnded.key, entryID: nil) == 1)
             #expect(try await admin.execute("XLEN", "signal:goal.ended").int == 1)
             #expect(try await admin.execute("XLEN", "dead:signal:goal.ended").int == 0)
             // goalctl goal show, trace, lag, dead list and the inspection recipes.

@@ -9,7 +9,7 @@ struct GoalFleet {
 
     /// Creates every goal of the fleet.
     func create(_ redis: RedisClient) async throws {
-        let store = GoalStore(client: redis)
+        let store = GoalStore(redis: redis)
         for index in 0..<count {
             var spec = GoalSpec(id: "\(prefix)-\(index)")
             spec.amount = 100

@@ -16,7 +16,7 @@ struct ReferenceFlowTests {
             spec.sessionID = "s1"
             spec.viewer = "viewer-1"
             spec.amount = 500
-            try await GoalStore(client: redis).create(spec)
+            try await GoalStore(redis: redis).create(spec)
             try await redis.execute("SET", "cache:session_token_view:s1", "cached")
             try await redis.execute("SET", "cache:pusher_channel_data:presence-enc-goal@g1", "cached")
 
@@ -96,9 +96,9 @@ struct ReferenceFlowTests {
             let receiverCount = 4 + 1 + 7 + 8 + 1 + 11 + 1
             let groups = Catalogue.groups().map(\.name)
             try await stack.waitFor("the trace to be complete") {
-                try await ChainTrace.records(trace: vacate["id"]!, groups: groups, client: redis).count == receiverCount
+                try await ChainTrace.records(trace: vacate["id"]!, groups: groups, redis: redis).count == receiverCount
             }
-            let records = try await ChainTrace.records(trace: vacate["id"]!, groups: groups, client: redis)
+            let records = try await ChainTrace.records(trace: vacate["id"]!, groups: groups, redis: redis)
             #expect(records.filter { $0.signal == "goal.ended" }.count == 11)
             let outcomes = Set(records.map { "\($0.signal) \($0.receiver) \($0.acted ? "acted" : "returned")" })
             for expected in [
@@ -143,7 +143,7 @@ struct ReferenceFlowTests {
             spec.viewer = "viewer-2"
             spec.amount = 700
             spec.exp = t + 250
-            try await GoalStore(client: redis).create(spec)
+            try await GoalStore(redis: redis).create(spec)
             _ = try await stack.post(Stack.body("channel_occupied", goal: "short", atSeconds: t))
             try await stack.waitFor("the timer to start") { try await redis.execute("HGET", "goal:{short}", "context.started").string == String(t) }
             _ = try await stack.post(Stack.body("channel_vacated", goal: "short", atSeconds: t + 100))

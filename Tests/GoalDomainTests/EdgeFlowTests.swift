@@ -15,8 +15,8 @@ struct EdgeFlowTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
-            try await GoalStore(client: client).create(spec)
-            let publisher = Publisher(client: client)
+            try await GoalStore(redis: client).create(spec)
+            let publisher = Publisher(redis: client)
             try await withFlow(server) {
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 try await waitSettled(client)
@@ -46,10 +46,10 @@ struct EdgeFlowTests {
     func transferredEscrowIsFinal() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec(exp: T + 200))
+            try await GoalStore(redis: client).create(referenceSpec(exp: T + 200))
             try await client.execute("HSET", "escrow:{g1}", "state", "transferred")
             try await withFlow(server) {
-                let swept = try await ExpirySweep(redis: server.configuration, logger: testLogger).sweep(client: client, nowMs: (T + 300) * 1000)
+                let swept = try await ExpirySweep.sweep(redis: client, bus: BusConfiguration(), nowMs: (T + 300) * 1000)
                 #expect(swept == 1)
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
                 try await waitSettled(client)
@@ -69,11 +69,11 @@ struct EdgeFlowTests {
     func pairOfAnotherGoal() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let store = GoalStore(client: client)
+            let store = GoalStore(redis: client)
             try await store.create(referenceSpec(id: "g1", exp: T + 200))
             try await store.create(referenceSpec(id: "g2"))
             try await withFlow(server) {
-                _ = try await ExpirySweep(redis: server.configuration, logger: testLogger).sweep(client: client, nowMs: (T + 300) * 1000)
+                _ = try await ExpirySweep.sweep(redis: client, bus: BusConfiguration(), nowMs: (T + 300) * 1000)
                 try await eventually("g1 to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
                 try await waitSettled(client)
             }
@@ -94,7 +94,7 @@ struct EdgeFlowTests {
     func pairRetention() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec())
+            try await GoalStore(redis: client).create(referenceSpec())
             let now = T + 400
             try await client.execute(
                 "HSET", "session:{s1}",
@@ -102,7 +102,7 @@ struct EdgeFlowTests {
                 "exclusive_goal_pairs.v9.goal_id", "g9", "exclusive_goal_pairs.v9.exclusive_goal_ended", String(now - 86_400)
             )
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated", at: now, channel: channel)])
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
@@ -123,9 +123,9 @@ struct EdgeFlowTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [100, 300]
-            try await GoalStore(client: client).create(spec)
+            try await GoalStore(redis: client).create(spec)
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated", at: T + 150, channel: channel)])
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }

@@ -40,7 +40,7 @@ func fastConfiguration() -> BusConfiguration {
 /// Runs one consumer of each flow group against `server` while `body` runs, then stops them.
 func withFlow(_ server: RedisTestServer, _ body: () async throws -> Void) async throws {
     let consumers = flowGroups.map {
-        GroupConsumer(group: $0, redis: server.configuration, configuration: fastConfiguration(), logger: testLogger)
+        GroupConsumer(group: $0, redis: .server(server.configuration), configuration: fastConfiguration(), logger: testLogger)
     }
     try await withServices(consumers.map { consumer in { try await consumer.run() } }, body)
 }
@@ -82,7 +82,7 @@ func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [Trace
     // The groups are those with done markers on this test's server.
     let keys = try await client.execute("KEYS", "done:*").array?.compactMap(\.string) ?? []
     let groups = Set(keys.compactMap { $0.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) }).sorted()
-    return try await ChainTrace.records(trace: trace, groups: groups, client: client)
+    return try await ChainTrace.records(trace: trace, groups: groups, redis: client)
 }
 
 /// The reference goal: g1, target 360, session s1, viewer v1, amount 500.

@@ -15,10 +15,10 @@ struct PresenceTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
-            try await GoalStore(client: client).create(spec)
+            try await GoalStore(redis: client).create(spec)
             let vacate = webhook(Topics.channelVacated, id: "evt-vacated", at: T + 400, channel: channel)
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 // No dedup key: two stream entries with the same envelope id, one now, one later.
                 let first = try await publisher.publish([vacate, vacate])
@@ -44,9 +44,9 @@ struct PresenceTests {
     func vacateBeforeOccupy() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec())
+            try await GoalStore(redis: client).create(referenceSpec())
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated", at: T + 400, channel: channel)])
                 try await waitSettled(client)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
@@ -73,7 +73,7 @@ struct PresenceTests {
 
             // A later occupy/vacate pair still counts.
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied-2", at: T + 500, channel: channel)])
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated-2", at: T + 530, channel: channel)])
                 try await eventually("progress 30") { try await client.execute("HGET", "goal:{g1}", "progress").string == "30" }
@@ -88,8 +88,8 @@ struct PresenceTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
-            try await GoalStore(client: client).create(spec)
-            let publisher = Publisher(client: client)
+            try await GoalStore(redis: client).create(spec)
+            let publisher = Publisher(redis: client)
             try await withFlow(server) {
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 try await waitSettled(client)
@@ -123,9 +123,9 @@ struct PresenceTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
-            try await GoalStore(client: client).create(spec)
+            try await GoalStore(redis: client).create(spec)
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 for (index, (topic, at)) in [
                     (Topics.channelOccupied, T), (Topics.channelVacated, T + 100),
                     (Topics.channelOccupied, T + 200), (Topics.channelOccupied, T + 210), (Topics.channelVacated, T + 350),
@@ -151,7 +151,7 @@ struct PresenceTests {
     func strangers() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec())
+            try await GoalStore(redis: client).create(referenceSpec())
             let before = try await snapshot(client)
             let longID = String(repeating: "a", count: 65)
             let channels = [
@@ -172,7 +172,7 @@ struct PresenceTests {
                 ("channel", "presence-other-room"), ("goal_id", "nope"), ("user_id", "v1"),
             ]))
             try await withFlow(server) {
-                _ = try await Publisher(client: client).publish(events)
+                _ = try await Publisher(redis: client).publish(events)
                 try await waitSettled(client)
             }
             let after = try await snapshot(client)
@@ -202,10 +202,10 @@ struct PresenceTests {
     func members() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec())
+            try await GoalStore(redis: client).create(referenceSpec())
             let goalBefore = try await hashFields(client, "goal:{g1}")
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([
                     webhook(Topics.memberAdded, id: "add-u1", at: T, channel: channel, user: "u1"),
                     webhook(Topics.memberAdded, id: "add-u2", at: T + 1, channel: channel, user: "u2"),
@@ -243,9 +243,9 @@ struct PresenceTests {
     func memberEventsInEventTimeOrder() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            try await GoalStore(client: client).create(referenceSpec())
+            try await GoalStore(redis: client).create(referenceSpec())
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 _ = try await publisher.publish([
                     webhook(Topics.memberRemoved, id: "rem-u1", at: T + 10, channel: channel, user: "u1"),
                     webhook(Topics.memberAdded, id: "add-u2", at: T + 10, channel: channel, user: "u2"),
@@ -273,9 +273,9 @@ struct PresenceTests {
             let client = server.client()
             var spec = referenceSpec()
             spec.targets = [1000]
-            try await GoalStore(client: client).create(spec)
+            try await GoalStore(redis: client).create(spec)
             try await withFlow(server) {
-                let publisher = Publisher(client: client)
+                let publisher = Publisher(redis: client)
                 for (index, (topic, at)) in [
                     (Topics.channelOccupied, T), (Topics.channelVacated, T + 100),
                     (Topics.channelOccupied, T + 100), (Topics.channelVacated, T + 200),

@@ -18,8 +18,13 @@ struct ConfigurationTests {
             values[missing] = ""
             #expect(try NotifierConfiguration(settings: Settings(values: values)) == nil, "with an empty \(missing)")
         }
-        #expect(try PusherNotifier.services(settings: Settings(values: [:]), redis: .init(), logger: testLogger).isEmpty)
-        #expect(try PusherNotifier.services(settings: Settings(values: credentials), redis: .init(), logger: testLogger).count == 1)
+        #expect(try PusherNotifier.services(settings: Settings(values: [:]), redis: .server(.init()), logger: testLogger).isEmpty)
+        #expect(try PusherNotifier.services(settings: Settings(values: credentials), redis: .server(.init()), logger: testLogger).count == 1)
+        // On a cluster the outbox, its dead letters and its errors would lie in different slots.
+        let clusterError = #expect(throws: SettingsError.self) {
+            _ = try PusherNotifier.services(settings: Settings(values: credentials), redis: .cluster(seeds: [.init()]), logger: testLogger)
+        }
+        #expect(clusterError?.message.contains("Redis Cluster") == true)
     }
 
     @Test("defaults: https://api-mt1.pusher.com, or the cluster's host, or the override")

@@ -21,7 +21,33 @@ struct SettingsTests {
         #expect(settings.string("http.host", default: "127.0.0.1") == "0.0.0.0")
         #expect(try settings.bus().batchSize == 10)
         #expect(try settings.bus().maxDeliveries == 5)
-        #expect(try settings.redis() == RedisConfiguration())
+        #expect(try settings.redis() == .server(RedisConfiguration()))
+    }
+
+    @Test("several hosts in REDIS_URL, or REDIS_CLUSTER, make a cluster whose streams are partitioned")
+    func cluster() async throws {
+        let listed = try await Settings.load(environment: ["REDIS_URL": "redis://10.0.0.1:7000,10.0.0.2:7001"])
+        #expect(try listed.bus(cluster: false).partitions == 0)
+        let seeds = [RedisConfiguration(host: "10.0.0.1", port: 7000), RedisConfiguration(host: "10.0.0.2", port: 7001)]
+        #expect(try listed.redis() == .cluster(seeds: seeds))
+        #expect(try listed.bus(cluster: true).partitions == 8)
+
+        let flagged = try await Settings.load(environment: ["REDIS_URL": "redis://10.0.0.1:7000", "REDIS_CLUSTER": "true", "BUS_PARTITIONS": "3"])
+        #expect(try flagged.redis() == .cluster(seeds: [seeds[0]]))
+        #expect(try flagged.bus(cluster: true).partitions == 3)
+    }
+
+    @Test("partitions asked for on one server, or a cluster URL naming a database, stop start-up with the key named")
+    func clusterMistakes() async throws {
+        let partitioned = try await Settings.load(environment: ["BUS_PARTITIONS": "4"])
+        let error = #expect(throws: SettingsError.self) { _ = try partitioned.bus(cluster: false) }
+        #expect(error?.key == "bus.partitions")
+        #expect(error?.message.contains("only on a Redis Cluster") == true)
+
+        let database = try await Settings.load(environment: ["REDIS_URL": "redis://10.0.0.1:7000,10.0.0.2:7001/2"])
+        let urlError = #expect(throws: SettingsError.self) { _ = try database.redis() }
+        #expect(urlError?.key == "redis.url")
+        #expect(urlError?.message.contains("only database 0") == true)
     }
 
     @Test("a misspelt key in the file stops start-up, naming the key")

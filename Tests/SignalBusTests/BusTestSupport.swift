@@ -50,7 +50,7 @@ func consumer(
     _ group: ReceiverGroup, on server: RedisTestServer, name: String? = nil,
     configuration: BusConfiguration = fastConfiguration()
 ) -> GroupConsumer {
-    GroupConsumer(group: group, redis: server.configuration, configuration: configuration, consumerName: name, logger: testLogger)
+    GroupConsumer(group: group, redis: .server(server.configuration), configuration: configuration, consumerName: name, logger: testLogger)
 }
 
 /// Runs the consumers concurrently while `body` runs, then cancels them and waits for them to return.
@@ -77,7 +77,7 @@ func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [Trace
     // The groups are those with done markers on this test's server.
     let keys = try await client.execute("KEYS", "done:*").array?.compactMap(\.string) ?? []
     let groups = Set(keys.compactMap { $0.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) }).sorted()
-    return try await ChainTrace.records(trace: trace, groups: groups, client: client)
+    return try await ChainTrace.records(trace: trace, groups: groups, redis: client)
 }
 
 /// An absolute path for a scratch file.

@@ -26,7 +26,7 @@ struct DeliveryTests {
         try await withRedisServer { server in
             let client = server.client()
             let topic = Topic.signal("bus.fan")
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             _ = try await publisher.publish(messages(topic, 0..<100))
             try await withConsumers([
                 consumer(countingGroup("alpha", on: topic), on: server),
@@ -56,7 +56,7 @@ struct DeliveryTests {
         try await withRedisServer { server in
             let client = server.client()
             let topic = Topic.signal("bus.share")
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             let total = 10_000
             let configuration = fastConfiguration(claimIdle: .seconds(5))
             let names = ["r1", "r2", "r3"]
@@ -100,7 +100,7 @@ struct DeliveryTests {
             let topic = Topic.signal("bus.crash")
             let claimIdle = Duration.milliseconds(600)
             try await client.execute("XGROUP", "CREATE", topic.key, "crashers", "0", "MKSTREAM")
-            _ = try await Publisher(client: client).publish(messages(topic, 0..<1, prefix: "lost"))
+            _ = try await Publisher(redis: client).publish(messages(topic, 0..<1, prefix: "lost"))
             // The replica that dies: it reads the message and never acknowledges it. Redis stamps the delivery
             // after the read is sent, so `readAt` (taken before) is a lower bound on it.
             let readAt = ContinuousClock.now
@@ -114,7 +114,7 @@ struct DeliveryTests {
             try await withConsumers([
                 consumer(countingGroup("crashers", on: topic), on: server, name: "live", configuration: fastConfiguration(claimIdle: claimIdle)),
             ]) {
-                _ = try await Publisher(client: client).publish(messages(topic, 0..<1, prefix: "fresh"))
+                _ = try await Publisher(redis: client).publish(messages(topic, 0..<1, prefix: "fresh"))
                 try await eventually("the lost message to be handled") {
                     try await client.execute("SISMEMBER", "seen:crashers", "lost0").int == 1
                 }
@@ -153,7 +153,7 @@ struct DeliveryTests {
                     context.write(.setAdd(key: "handled", member: context.message.id))
                 }),
             ])
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             try await withConsumers([consumer(group, on: server, configuration: fastConfiguration(claimIdle: .milliseconds(200), maxDeliveries: 3))]) {
                 _ = try await publisher.publish(messages(topic, 0..<2))
                 _ = try await publisher.publish([
@@ -210,7 +210,7 @@ struct DeliveryTests {
                     context.write(.hashIncrement(key: "counter:\(context.message["target"]!)", field: "n", amount: 1))
                 }),
             ])
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             // Published before the consumer starts, so the three are read and committed as one batch.
             _ = try await publisher.publish(["good1", "bad", "good2"].enumerated().map { number, target in
                 OutgoingMessage(topic: topic, id: "m\(number)", atMs: 1_732_600_000_000 + Int64(number), payload: [("target", target)])
@@ -240,7 +240,7 @@ struct DeliveryTests {
         try await withRedisServer { server in
             let client = server.client()
             let topic = Topic.signal("bus.flush")
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             try await withConsumers([consumer(countingGroup("survivors", on: topic), on: server)]) {
                 _ = try await publisher.publish(messages(topic, 0..<1, prefix: "before"))
                 try await eventually("the first message to be handled") {

@@ -35,7 +35,7 @@ struct ExactlyOnceTests {
         var result: [String: [String]] = [:]
         try await withRedisServer { server in
             let client = server.client()
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             try await withConsumers([consumer(ledgerGroup, on: server)]) {
                 if staggered {
                     for _ in 0..<copies {
@@ -82,7 +82,7 @@ struct ExactlyOnceTests {
     func duplicateValues() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             try await withConsumers([consumer(ledgerGroup, on: server)]) {
                 _ = try await publisher.publish([booking, booking, booking])
                 try await waitSettled(client, [(input.key, "ledger")])
@@ -123,7 +123,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(group, on: server)]) {
-                _ = try await Publisher(client: client).publish([
+                _ = try await Publisher(redis: client).publish([
                     OutgoingMessage(topic: topic, id: "bump-1", atMs: 1_000, payload: []),
                 ])
                 try await waitSettled(client, [(topic.key, "occ")])
@@ -158,7 +158,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(group, on: server)]) {
-                _ = try await Publisher(client: client).publish([OutgoingMessage(topic: topic, id: "make-1", atMs: 1_000, payload: [])])
+                _ = try await Publisher(redis: client).publish([OutgoingMessage(topic: topic, id: "make-1", atMs: 1_000, payload: [])])
                 try await waitSettled(client, [(topic.key, "creators")])
             }
             #expect(guardRuns.current == 2)
@@ -193,7 +193,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(first, on: server), consumer(second, on: server)]) {
-                _ = try await Publisher(client: client).publish([
+                _ = try await Publisher(redis: client).publish([
                     OutgoingMessage(topic: topic, id: "root-1", atMs: 1_732_600_000_999, payload: [("goal_id", "g1")]),
                 ])
                 try await waitSettled(client, [(topic.key, "first"), (work.key, "second")])

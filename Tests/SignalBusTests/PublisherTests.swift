@@ -52,7 +52,7 @@ struct PublisherTests {
             }
             try await client.execute("CONFIG", "RESETSTAT")
 
-            let publisher = Publisher(client: client)
+            let publisher = Publisher(redis: client)
             let stored = try await publisher.publish([
                 OutgoingMessage(topic: topic, id: "m1", atMs: 1_732_600_000_123, payload: [("goal_id", "g1"), ("amount", "5")]),
                 OutgoingMessage(topic: topic, id: "m2", atMs: 1_732_600_001_000, payload: [("z", "last"), ("a", "")], cause: "m1", trace: "root"),
@@ -91,7 +91,7 @@ struct PublisherTests {
                 try await client.execute("PUBSUB", "NUMSUB", topic.key).array?.last?.int == 1
             }
 
-            let publisher = Publisher(client: client, dedupSeconds: 600)
+            let publisher = Publisher(redis: client, dedupSeconds: 600)
             let first = OutgoingMessage(topic: topic, id: "w1", atMs: 1_000, payload: [("channel", "c")], dedupKey: "dedup:webhook:abc")
             let firstStored = try await publisher.publish([first])
             #expect(firstStored == [true])
@@ -126,7 +126,7 @@ struct PublisherTests {
     func emptyPublish() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let stored = try await Publisher(client: client).publish([])
+            let stored = try await Publisher(redis: client).publish([])
             #expect(stored.isEmpty)
             let keys = try await client.execute("DBSIZE").int
             #expect(keys == 0)

@@ -19,8 +19,8 @@ struct TraceOffTests {
             var configuration = BusConfiguration()
             configuration.traceSeconds = 0
             configuration.block = .milliseconds(50)
-            let consumer = GroupConsumer(group: group, redis: server.configuration, configuration: configuration, logger: Logger(label: "test"))
-            _ = try await Publisher(client: client).publish([OutgoingMessage(topic: topic, id: "m1", atMs: 1000, payload: [("v", "1")])])
+            let consumer = GroupConsumer(group: group, redis: .server(server.configuration), configuration: configuration, logger: Logger(label: "test"))
+            _ = try await Publisher(redis: client).publish([OutgoingMessage(topic: topic, id: "m1", atMs: 1000, payload: [("v", "1")])])
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await consumer.run() }
                 let deadline = ContinuousClock.now + .seconds(20)

@@ -34,6 +34,26 @@ public struct HashSlot: Sendable, Hashable, Comparable, CustomStringConvertible 
         number = Int(Self.crc16(hashed)) % Self.count
     }
 
+    /// A short hash tag whose keys land in this slot: `"{\(tag)}"` in a key name places it here. The tags
+    /// are the shortest decimal numbers that hash to each slot, found once when first asked for.
+    public var tag: String { Self.tags[number] }
+
+    private static let tags: [String] = {
+        var tags = [String?](repeating: nil, count: count)
+        var found = 0
+        var candidate = 0
+        while found < count {
+            let text = String(candidate)
+            let slot = Int(crc16(text.utf8)) % count
+            if tags[slot] == nil {
+                tags[slot] = text
+                found += 1
+            }
+            candidate += 1
+        }
+        return tags.map { $0! }
+    }()
+
     /// CRC16-CCITT in its XMODEM form (polynomial 0x1021, initial value 0), as Redis Cluster uses it.
     static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0

@@ -79,19 +79,6 @@ public final class RedisClusterClient: Sendable {
         try await deliver(command, to: command.clusterSlot(), timeout: timeout).checked()
     }
 
-    /// Sends a command given as its name and arguments.
-    @discardableResult
-    public func execute(_ name: String, _ arguments: any RedisArgument...) async throws(RedisError) -> RedisValue {
-        try await execute(RedisCommand(name, arguments: arguments))
-    }
-
-    /// Runs a Lua script by SHA on the node serving its keys (all in one slot), falling back to its source
-    /// when that node has not cached it.
-    @discardableResult
-    public func run(_ script: RedisScript, keys: [String], arguments: [any RedisArgument]) async throws(RedisError) -> RedisValue {
-        try await execute(script.evalSHA(keys: keys, arguments: arguments))
-    }
-
     /// Sends commands as one pipeline per node, the nodes concurrently, and returns the replies in the order
     /// of `commands`, error replies as values.
     ///

@@ -1,0 +1,103 @@
+import Redis
+
+/// What one commit script call does for one message: all of it on one server; in a Redis Cluster, where a
+/// script's keys must share a hash slot, the share of the message that lies in one slot.
+struct CommitPart {
+    /// What a commit must find unchanged in one hash: whether it existed (when that was read) and the fields
+    /// read with their values (`nil`: absent).
+    typealias ReadCheck = (key: String, existed: Bool?, fields: [(String, String?)])
+
+    let message: Message
+    /// The done marker claimed by this part.
+    let marker: String
+    /// The marker's value: the message's trace entry, `1`, or (a cluster's first part) the rest of the commit.
+    let record: [UInt8]
+    /// Whether this part acknowledges the message: the one part that finishes it.
+    let acknowledges: Bool
+    let clearError: (key: String, field: String)?
+    let reads: [ReadCheck]
+    let writes: [Write]
+    let emissions: [(emission: Emission, id: String)]
+    /// The sorted set indexing the chain's root under its goal, when this part writes it.
+    let traceIndexKey: String?
+}
+
+/// How a handled message is committed.
+///
+/// On one server it is one ``CommitPart``. In a Redis Cluster it is one part per hash slot it touches,
+/// each with its own done marker, run in order:
+/// 1. the part in the slot of the hashes it read (read-set check and those writes); its marker keeps the
+///    commands of the rest, so a redelivery after a crash finishes the very same commit instead of running
+///    the receivers again against state it already changed;
+/// 2. the parts of other slots (plain writes, which cannot conflict);
+/// 3. the part in its stream's slot: emissions, trace entry and the acknowledgement.
+enum CommitPlan {
+    /// All in one part: on one server, or when every key lies in the slot of the message's stream.
+    case whole(CommitPart)
+    /// A cluster commit spread over slots: `first` (when the message read a hash outside its stream's slot),
+    /// then `rest` in order, the last acknowledging the message.
+    case split(first: CommitPart?, rest: [RedisCommand])
+
+    /// Plans the commit of what `context`'s receivers asked for.
+    /// - Parameters:
+    ///   - record: the value of the marker that finishes the message (its trace entry, or `1`).
+    ///   - traceIndexKey: the sorted set to index a chain's root in, or `nil`.
+    ///   - clearError: the recorded error to clear (a redelivery).
+    ///   - cluster: whether keys must be grouped by hash slot.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/crossSlot`` when, in a cluster, the receivers read
+    ///   hashes of several slots: their check could not be atomic.
+    static func make(
+        _ context: ReceiverContext, record: [UInt8], traceIndexKey: String?, clearError: (key: String, field: String)?,
+        configuration: BusConfiguration, cluster: Bool
+    ) throws(RedisError) -> CommitPlan {
+        let message = context.message
+        let reads = context.readSet
+        let writes = context.writes.map(\.write)
+        let emissions = context.emissions.map { (emission: $0.emission, id: $0.id) }
+        guard cluster else {
+            return .whole(CommitPart(
+                message: message, marker: CommitScript.doneKey(group: context.group, id: message.id), record: record,
+                acknowledges: true, clearError: clearError, reads: reads, writes: writes, emissions: emissions,
+                traceIndexKey: traceIndexKey
+            ))
+        }
+
+        let home = HashSlot(key: message.streamKey)
+        let readSlots = Set(reads.map { HashSlot(key: $0.key) })
+        guard readSlots.count <= 1 else {
+            throw RedisError(
+                code: .crossSlot,
+                message: "group \(context.group) read hashes of several cluster slots (\(reads.map(\.key).joined(separator: ", "))); a message's reads must share one slot"
+            )
+        }
+        // Slots in the order first touched, the message's own stream slot last.
+        var order: [HashSlot] = []
+        func touch(_ slot: HashSlot) { if slot != home && !order.contains(slot) { order.append(slot) } }
+        readSlots.forEach(touch)
+        writes.forEach { touch(HashSlot(key: $0.key)) }
+        emissions.forEach { touch(HashSlot(key: $0.emission.topic.key(partition: message.partition))) }
+        traceIndexKey.map { touch(HashSlot(key: $0)) }
+
+        func part(_ slot: HashSlot, record: [UInt8], last: Bool) -> CommitPart {
+            let tag = slot == home ? (message.partition.map(Topic.partitionTag) ?? slot.tag) : slot.tag
+            return CommitPart(
+                message: message, marker: CommitScript.doneKey(group: context.group, id: message.id, tag: tag), record: record,
+                acknowledges: last, clearError: last ? clearError : nil,
+                reads: reads.filter { HashSlot(key: $0.key) == slot },
+                writes: writes.filter { HashSlot(key: $0.key) == slot },
+                emissions: emissions.filter { HashSlot(key: $0.emission.topic.key(partition: message.partition)) == slot },
+                traceIndexKey: traceIndexKey.flatMap { HashSlot(key: $0) == slot ? $0 : nil }
+            )
+        }
+        let finish = part(home, record: record, last: true)
+        guard !order.isEmpty else { return .whole(finish) }
+
+        let readSlot = readSlots.first.flatMap { $0 == home ? nil : $0 }
+        var rest = order.filter { $0 != readSlot }.map { slot in
+            CommitScript.command([part(slot, record: Array("1".utf8), last: false)], group: context.group, configuration: configuration)
+        }
+        rest.append(CommitScript.command([finish], group: context.group, configuration: configuration))
+        let first = readSlot.map { part($0, record: RedisCommand.encode(rest), last: false) }
+        return .split(first: first, rest: rest)
+    }
+}
