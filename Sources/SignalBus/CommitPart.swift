@@ -26,17 +26,19 @@ struct CommitPart {
 ///
 /// On one server it is one ``CommitPart``. In a Redis Cluster it is one part per hash slot it touches,
 /// each with its own done marker, run in order:
-/// 1. the part in the slot of the hashes it read (read-set check and those writes); its marker keeps the
-///    commands of the rest, so a redelivery after a crash finishes the very same commit instead of running
-///    the receivers again against state it already changed;
+/// 0. a check, without writing, of the hashes it read in slots it does not write (a goal whose session is
+///    changed), since those cannot be checked atomically with the commit;
+/// 1. the part in the slot of the hashes it read and writes (read-set check and those writes); its marker
+///    keeps the commands of the rest, so a redelivery after a crash finishes the very same commit instead
+///    of running the receivers again against state it already changed;
 /// 2. the parts of other slots (plain writes, which cannot conflict);
 /// 3. the part in its stream's slot: emissions, trace entry and the acknowledgement.
 enum CommitPlan {
     /// All in one part: on one server, or when every key lies in the slot of the message's stream.
     case whole(CommitPart)
-    /// A cluster commit spread over slots: `first` (when the message read a hash outside its stream's slot),
-    /// then `rest` in order, the last acknowledging the message.
-    case split(first: CommitPart?, rest: [RedisCommand])
+    /// A cluster commit spread over slots: `checks` of read-only slots, `first` (when the message read a
+    /// hash outside its stream's slot), then `rest` in order, the last acknowledging the message.
+    case split(checks: [RedisCommand], first: CommitPart?, rest: [RedisCommand])
 
     /// Plans the commit of what `context`'s receivers asked for.
     /// - Parameters:
@@ -45,7 +47,7 @@ enum CommitPlan {
     ///   - clearError: the recorded error to clear (a redelivery).
     ///   - cluster: whether keys must be grouped by hash slot.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/crossSlot`` when, in a cluster, the receivers read
-    ///   hashes of several slots: their check could not be atomic.
+    ///   and write hashes of several slots: no one script could check and change them together.
     static func make(
         _ context: ReceiverContext, record: [UInt8], traceIndexKey: String?, clearError: (key: String, field: String)?,
         configuration: BusConfiguration, cluster: Bool
@@ -63,17 +65,25 @@ enum CommitPlan {
         }
 
         let home = HashSlot(key: message.streamKey)
-        let readSlots = Set(reads.map { HashSlot(key: $0.key) })
-        guard readSlots.count <= 1 else {
+        let writtenSlots = Set(writes.map { HashSlot(key: $0.key) })
+        var readSlots: [HashSlot] = []
+        for read in reads where !readSlots.contains(HashSlot(key: read.key)) { readSlots.append(HashSlot(key: read.key)) }
+        let changed = readSlots.filter(writtenSlots.contains)
+        guard changed.count <= 1 else {
             throw RedisError(
                 code: .crossSlot,
-                message: "group \(context.group) read hashes of several cluster slots (\(reads.map(\.key).joined(separator: ", "))); a message's reads must share one slot"
+                message: "group \(context.group) read and wrote hashes of several cluster slots (\(reads.map(\.key).joined(separator: ", "))); a message may change what it read in one slot only"
             )
+        }
+        // The slot whose reads are checked atomically with the commit: the one it changes, else the first read.
+        let primary = changed.first ?? readSlots.first
+        let checks = readSlots.filter { $0 != primary }.map { slot in
+            CommitScript.checkCommand(reads.filter { HashSlot(key: $0.key) == slot })
         }
         // Slots in the order first touched, the message's own stream slot last.
         var order: [HashSlot] = []
         func touch(_ slot: HashSlot) { if slot != home && !order.contains(slot) { order.append(slot) } }
-        readSlots.forEach(touch)
+        primary.map(touch)
         writes.forEach { touch(HashSlot(key: $0.key)) }
         emissions.forEach { touch(HashSlot(key: $0.emission.topic.key(partition: message.partition))) }
         traceIndexKey.map { touch(HashSlot(key: $0)) }
@@ -83,21 +93,21 @@ enum CommitPlan {
             return CommitPart(
                 message: message, marker: CommitScript.doneKey(group: context.group, id: message.id, tag: tag), record: record,
                 acknowledges: last, clearError: last ? clearError : nil,
-                reads: reads.filter { HashSlot(key: $0.key) == slot },
+                reads: slot == primary ? reads.filter { HashSlot(key: $0.key) == slot } : [],
                 writes: writes.filter { HashSlot(key: $0.key) == slot },
                 emissions: emissions.filter { HashSlot(key: $0.emission.topic.key(partition: message.partition)) == slot },
                 traceIndexKey: traceIndexKey.flatMap { HashSlot(key: $0) == slot ? $0 : nil }
             )
         }
         let finish = part(home, record: record, last: true)
-        guard !order.isEmpty else { return .whole(finish) }
+        guard !order.isEmpty || !checks.isEmpty else { return .whole(finish) }
 
-        let readSlot = readSlots.first.flatMap { $0 == home ? nil : $0 }
+        let readSlot = primary.flatMap { $0 == home ? nil : $0 }
         var rest = order.filter { $0 != readSlot }.map { slot in
             CommitScript.command([part(slot, record: Array("1".utf8), last: false)], group: context.group, configuration: configuration)
         }
         rest.append(CommitScript.command([finish], group: context.group, configuration: configuration))
         let first = readSlot.map { part($0, record: RedisCommand.encode(rest), last: false) }
-        return .split(first: first, rest: rest)
+        return .split(checks: checks, first: first, rest: rest)
     }
 }

@@ -22,7 +22,40 @@ enum CommitScript {
         case failed(String)
     }
 
-    static let script = BusLua.script(#"""
+    /// Lua defining `checkReads()`: reads a read set from the arguments (per hash: key, expected existence
+    /// or `-`, then fields with their presence and value) and returns `nil` when it is unchanged, else
+    /// `{'conflict', key, field}`.
+    private static let readCheck = #"""
+        local function checkReads()
+          for _ = 1, tonumber(take()) do
+            local key, existence, count = takeKey(), take(), tonumber(take())
+            if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
+              return {'conflict', key, 'exists'}
+            end
+            if count > 0 then
+              local fields, present, expected = {}, {}, {}
+              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
+              local actual = redis.call('HMGET', key, unpack(fields))
+              for n = 1, count do
+                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
+                  return {'conflict', key, fields[n]}
+                end
+              end
+            end
+          end
+          return nil
+        end
+
+        """#
+
+    /// Checks, without writing, that hashes a message read are unchanged: for a cluster commit whose
+    /// reads lie in several slots, the slots it does not write are checked before its first part commits.
+    /// Answers `ok` or `{'conflict', key, field}`.
+    static let checkScript = BusLua.script(readCheck + #"""
+        return checkReads() or 'ok'
+        """#)
+
+    static let script = BusLua.script(readCheck + #"""
         local ttl, maxlen, group, indexTTL = take(), take(), take(), take()
         local results, acks, streams = {}, {}, {}
         local function apply()
@@ -75,23 +108,10 @@ enum CommitScript {
             end
             return {'duplicate', redis.call('GET', done) or ''}
           end
-          for _ = 1, tonumber(take()) do
-            local key, existence, count = takeKey(), take(), tonumber(take())
-            if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
-              redis.call('DEL', done)
-              return {'conflict', key, 'exists'}
-            end
-            if count > 0 then
-              local fields, present, expected = {}, {}, {}
-              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
-              local actual = redis.call('HMGET', key, unpack(fields))
-              for n = 1, count do
-                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
-                  redis.call('DEL', done)
-                  return {'conflict', key, fields[n]}
-                end
-              end
-            end
+          local conflict = checkReads()
+          if conflict then
+            redis.call('DEL', done)
+            return conflict
           end
           local ok, failure = pcall(apply)
           if not ok then
@@ -137,6 +157,30 @@ enum CommitScript {
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
+    /// The `EVALSHA` of ``checkScript`` that checks `reads` (all in one slot) without writing.
+    static func checkCommand(_ reads: [CommitPart.ReadCheck]) -> RedisCommand {
+        var keys = KeyTable()
+        var arguments = RedisArguments()
+        encode(reads, keys: &keys, into: &arguments)
+        return checkScript.evalSHA(keys: keys.keys, arguments: arguments)
+    }
+
+    private static func encode(_ reads: [CommitPart.ReadCheck], keys: inout KeyTable, into arguments: inout RedisArguments) {
+        arguments.append(reads.count)
+        for read in reads {
+            arguments.append(keys.index(of: read.key))
+            // A field read with a value that is still there proves the hash exists: no EXISTS needed then.
+            let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
+            arguments.append(provenByFields ? "-" : read.existed.map { $0 ? "1" : "0" } ?? "-")
+            arguments.append(read.fields.count)
+            for (field, value) in read.fields {
+                arguments.append(field)
+                arguments.append(value == nil ? "0" : "1")
+                arguments.append(value ?? "")
+            }
+        }
+    }
+
     private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
         var arguments = RedisArguments(reservingBytes: 1024)
         let message = part.message
@@ -158,19 +202,7 @@ enum CommitScript {
             arguments.append("0")
         }
 
-        arguments.append(part.reads.count)
-        for read in part.reads {
-            arguments.append(keys.index(of: read.key))
-            // A field read with a value that is still there proves the hash exists: no EXISTS needed then.
-            let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
-            arguments.append(provenByFields ? "-" : read.existed.map { $0 ? "1" : "0" } ?? "-")
-            arguments.append(read.fields.count)
-            for (field, value) in read.fields {
-                arguments.append(field)
-                arguments.append(value == nil ? "0" : "1")
-                arguments.append(value ?? "")
-            }
-        }
+        encode(part.reads, keys: &keys, into: &arguments)
 
         arguments.append(part.writes.count)
         for write in part.writes {

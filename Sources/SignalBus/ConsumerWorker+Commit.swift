@@ -3,19 +3,28 @@ import Redis
 extension ConsumerWorker {
     /// Commits prepared messages and returns each one's outcome, in order.
     ///
-    /// Whole commits go in one script call. A cluster's split commits go in three pipelines: their first
-    /// parts (read-set check), then the parts in other slots, then the parts that acknowledge, so that a
-    /// message is acknowledged only once every slot has its share. A first part found committed before (a
-    /// crash came between the steps) hands back the rest of its commit, which is finished as it was planned.
+    /// Whole commits go in one script call. A cluster's split commits go in up to four pipelines: the checks
+    /// of hashes read in slots they do not write, their first parts (read-set check), then the parts in
+    /// other slots, then the parts that acknowledge, so that a message is acknowledged only once every slot
+    /// has its share. A first part found committed before (a crash came between the steps) hands back the
+    /// rest of its commit, which is finished as it was planned.
     /// - Throws: ``RedisError`` when the connection fails.
     func commit(_ batch: [PreparedCommit]) throws(RedisError) -> [CommitScript.Result] {
         var results = [CommitScript.Result?](repeating: nil, count: batch.count)
+        let checks = batch.indices.flatMap { index -> [(Int, RedisCommand)] in
+            if case .split(let checks, _, _) = batch[index].plan { return checks.map { (index, $0) } }
+            return []
+        }
+        for ((index, _), reply) in zip(checks, try connection.send(checks.map(\.1))) {
+            let result = try CommitScript.results(RedisValue.array([reply]), count: 1)[0]
+            if case .conflict = result, results[index] == nil { results[index] = result }
+        }
         let wholes = batch.indices.compactMap { index -> (Int, CommitPart)? in
             if case .whole(let part) = batch[index].plan { return (index, part) }
             return nil
         }
         let firsts = batch.indices.compactMap { index -> (Int, CommitPart)? in
-            if case .split(let first?, _) = batch[index].plan { return (index, first) }
+            if case .split(_, let first?, _) = batch[index].plan, results[index] == nil { return (index, first) }
             return nil
         }
 
@@ -36,8 +45,8 @@ extension ConsumerWorker {
         for ((index, _), reply) in zip(firsts, replies) {
             firstResults[index] = try CommitScript.results(reply, count: 1)[0]
         }
-        for index in batch.indices {
-            guard case .split(let first, let rest) = batch[index].plan else { continue }
+        for index in batch.indices where results[index] == nil {
+            guard case .split(_, let first, let rest) = batch[index].plan else { continue }
             guard first != nil else {
                 remaining.append((index, rest))
                 continue

@@ -7,8 +7,8 @@ import Redis
 import RedisTestSupport
 import Testing
 
-/// The real executables (gateway and the five receivers) started against a private redis-server, driven
-/// over HTTP as Pusher would.
+/// The real executables (gateway and the five receivers) started against a private redis-server, or a
+/// private Redis Cluster, driven over HTTP as Pusher would.
 final class Stack: @unchecked Sendable {
     // @unchecked Sendable: a stack belongs to the one test that started it, which changes it (launching
     // services, picking ports) from one task at a time.
@@ -16,7 +16,11 @@ final class Stack: @unchecked Sendable {
     static let appKey = "e2e-key"
     static let appSecret = "e2e-secret"
 
-    private(set) var redis: RedisTestServer
+    /// The stack's redis-server; a cluster stack has none (see ``cluster``).
+    var redis: RedisTestServer { server! }
+    private var server: RedisTestServer?
+    /// The cluster a cluster stack runs on; the test that started it stops it.
+    private(set) var cluster: RedisTestCluster?
     private var redisArguments: [String] = []
     private(set) var gatewayPort: Int
     let logDirectory: String
@@ -26,22 +30,26 @@ final class Stack: @unchecked Sendable {
     /// Each receiver's health and metrics port.
     private(set) var metricsPorts: [String: Int] = [:]
 
-    private init(redis: RedisTestServer, gatewayPort: Int, logDirectory: String) {
-        self.redis = redis
+    private init(server: RedisTestServer?, cluster: RedisTestCluster?, gatewayPort: Int, logDirectory: String) {
+        self.server = server
+        self.cluster = cluster
         self.gatewayPort = gatewayPort
         self.logDirectory = logDirectory
     }
 
-    /// Starts redis-server and the six services, and waits until the gateway is ready.
-    static func start(extraEnvironment: [String: String] = [:], redisArguments: [String] = []) async throws -> Stack {
+    /// Starts redis-server (unless `cluster` is given: then the services use it) and the six services, and
+    /// waits until the gateway is ready and every consumer group exists.
+    static func start(
+        extraEnvironment: [String: String] = [:], redisArguments: [String] = [], cluster: RedisTestCluster? = nil
+    ) async throws -> Stack {
         let binaries = try binaryDirectory()
-        let redis = try await RedisTestServer.start(extraArguments: redisArguments)
+        let server = cluster == nil ? try await RedisTestServer.start(extraArguments: redisArguments) : nil
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("goal-signals-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let stack = Stack(redis: redis, gatewayPort: try FreePort.find(), logDirectory: logs)
+        let stack = Stack(server: server, cluster: cluster, gatewayPort: try FreePort.find(), logDirectory: logs)
         stack.redisArguments = redisArguments
         var environment = ProcessInfo.processInfo.environment
-        environment["REDIS_URL"] = redis.url
+        environment["REDIS_URL"] = server?.url ?? cluster!.url
         environment["HTTP_HOST"] = "127.0.0.1"
         environment["HTTP_PORT"] = String(stack.gatewayPort)
         environment["PUSHER_APP_KEY"] = appKey
@@ -88,7 +96,7 @@ final class Stack: @unchecked Sendable {
     /// AOF it reloads what it had written).
     func restartRedis() async throws {
         redis.kill()
-        redis = try await RedisTestServer.start(port: redis.port, extraArguments: redisArguments)
+        server = try await RedisTestServer.start(port: redis.port, extraArguments: redisArguments)
     }
 
     /// Posts a webhook until the gateway answers 2xx, as Pusher retries; returns how many answers were 503.
@@ -108,9 +116,10 @@ final class Stack: @unchecked Sendable {
 
     /// Runs `body` with a started stack and stops everything afterwards, also when `body` throws.
     static func with(
-        extraEnvironment: [String: String] = [:], redisArguments: [String] = [], _ body: (Stack) async throws -> Void
+        extraEnvironment: [String: String] = [:], redisArguments: [String] = [], cluster: RedisTestCluster? = nil,
+        _ body: (Stack) async throws -> Void
     ) async throws {
-        let stack = try await start(extraEnvironment: extraEnvironment, redisArguments: redisArguments)
+        let stack = try await start(extraEnvironment: extraEnvironment, redisArguments: redisArguments, cluster: cluster)
         do {
             try await body(stack)
             await stack.stop()
@@ -120,7 +129,7 @@ final class Stack: @unchecked Sendable {
         }
     }
 
-    /// Sends SIGTERM to every service and returns their exit statuses; stops Redis.
+    /// Sends SIGTERM to every service and returns their exit statuses; stops the stack's redis-server.
     @discardableResult
     func stop() async -> [String: Int32] {
         // One SIGTERM each (a second one would force an immediate exit), then wait for all of them.
@@ -134,12 +143,17 @@ final class Stack: @unchecked Sendable {
                 statuses[name] = -1
             }
         }
-        await redis.stop()
+        await server?.stop()
         return statuses
     }
 
-    /// A client of the stack's Redis.
+    /// A client of the stack's redis-server.
     func client() -> RedisClient { redis.client(name: "e2e") }
+
+    /// A runner for the stack's Redis: a client of its server, or a cluster client of its cluster.
+    func runner() throws -> any RedisCommandRunner {
+        try cluster?.clusterClient(name: "e2e") ?? redis.client(name: "e2e")
+    }
 
     /// Posts a webhook body, signed unless `signed` is false; returns status and body.
     func post(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (Int, String) {
@@ -196,10 +210,12 @@ final class Stack: @unchecked Sendable {
             try await waitUntilRunning(service)
         }
         // The receivers create their consumer groups on start; wait until every group exists.
-        let client = client()
+        let client = try runner()
+        // On a cluster, the first partition's streams stand for all: each partition's worker creates its own.
+        let suffix = cluster == nil ? "" : ":{p0}"
         try await waitFor("every consumer group to exist") {
             var groups = Set<String>()
-            for key in ["signal:channel_vacated", "signal:goal.ended", "signal:goal.progressed"] {
+            for key in ["signal:channel_vacated", "signal:goal.ended", "signal:goal.progressed"].map({ $0 + suffix }) {
                 for info in (try? await client.execute("XINFO", "GROUPS", key))?.array ?? [] {
                     if let name = info.array?[1].string { groups.insert(name) }
                 }
