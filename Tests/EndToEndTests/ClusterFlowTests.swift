@@ -136,6 +136,92 @@ struct ClusterFlowTests {
         }
     }
 
+    @Test("a master killed mid-run: its replica takes over, and every chain ends exactly once")
+    func masterFailover() async throws {
+        try await withRedisCluster { cluster in
+            let environment = ["BUS_PARTITIONS": String(Self.partitions), "BUS_CLAIM_IDLE_MS": "2000"]
+            try await Stack.with(extraEnvironment: environment, cluster: cluster) { stack in
+                let redis = try stack.runner()
+                let t = Int64(Date().timeIntervalSince1970)
+                let goals = (0..<60).map { "f-\($0)" }
+                let store = GoalStore(redis: redis)
+                for (index, id) in goals.enumerated() {
+                    var spec = GoalSpec(id: id)
+                    spec.sessionID = "s-\(id)"
+                    spec.viewer = "v-\(index)"
+                    spec.amount = 100
+                    spec.started = t
+                    try await store.create(spec)
+                }
+                let vacates = goals.enumerated().map { index, id in
+                    Stack.body("channel_vacated", goal: id, atSeconds: t + 400, user: "v-\(index)")
+                }
+
+                // The master serving the first partition's streams dies while the first half is in flight.
+                let heirs = Dictionary(uniqueKeysWithValues: zip(cluster.masterPorts, cluster.replicaPorts))
+                let victim = try await cluster.slotOwners(askingPort: cluster.masterPorts[0])[HashSlot(key: "{p0}").number]
+                let heir = try #require(heirs[victim])
+                for body in vacates.prefix(30) { try await stack.postUntilAccepted(body) }
+                let killed = ContinuousClock.now
+                cluster.kill(port: victim)
+                var unavailable = 0
+                for body in vacates.suffix(30) { unavailable += try await stack.postUntilAccepted(body) }
+                try await stack.waitFor("the replica to be promoted", timeout: .seconds(30)) {
+                    try await cluster.slotOwners(askingPort: heir)[HashSlot(key: "{p0}").number] == heir
+                }
+                let promoted = ContinuousClock.now - killed
+
+                let survivor = try cluster.clusterClient(name: "survivor")
+                try await stack.waitFor("every chain to end", timeout: .seconds(90)) {
+                    try await Self.endedGoals(survivor).count == goals.count
+                }
+                let converged = ContinuousClock.now - killed
+                try await stack.waitFor("every group to settle", timeout: .seconds(60)) { try await Self.settled(survivor) }
+
+                // What asynchronous replication may have lost is recovered by Pusher's retries: every webhook
+                // sent again is recognised (the dedup key and the event were written together).
+                var answers: [String: Int] = [:]
+                for body in vacates {
+                    let (status, answer) = try await stack.post(body)
+                    answers["\(status) \(answer)", default: 0] += 1
+                }
+                print("failover: master \(victim) killed; replica \(heir) serving after \(promoted); 503s while posting: \(unavailable); all \(goals.count) chains ended \(converged) after the kill; webhooks sent again answered \(answers)")
+                try await stack.waitFor("every group to settle after the retries", timeout: .seconds(60)) { try await Self.settled(survivor) }
+
+                let ended = try await Self.endedGoals(survivor)
+                #expect(ended.count == goals.count)
+                #expect(ended.allSatisfy { $0.value == 1 }, "goal.ended more than once: \(ended.filter { $0.value > 1 })")
+                for (index, id) in goals.enumerated() {
+                    let goal = try await survivor.execute("HGETALL", Keys.goal(id)).fieldMap
+                    #expect(goal["progress"] == "400", "\(id)")
+                    #expect(goal["active"] == "0", "\(id)")
+                    let session = try await survivor.execute("HGETALL", Keys.session("s-\(id)")).fieldMap
+                    #expect(session["viewers.v-\(index).duration"] == "400", "\(id)")
+                    #expect(session["exclusive_goal_pairs.v-\(index).exclusive_goal_ended"] == String(t + 400), "\(id)")
+                    #expect(try await survivor.execute("HGET", Keys.escrow(id), "state").string == "held", "\(id)")
+                }
+                #expect(try await Self.total(survivor, "task:increment_goal_progress") == goals.count)
+                #expect(try await Self.total(survivor, "signal:goal.completed") == goals.count)
+                #expect(try await survivor.execute("XLEN", "outbox:pusher").int == goals.count)
+
+                let statuses = await stack.stop()
+                #expect(statuses == Dictionary(uniqueKeysWithValues: Stack.services.map { ($0, 0) }))
+            }
+        }
+    }
+
+    /// How many goal.ended entries each goal has, over every partition.
+    static func endedGoals(_ redis: any RedisCommandRunner) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for partition in 0..<partitions {
+            let entries = (try? await redis.execute("XRANGE", Topics.goalEnded.key(partition: partition), "-", "+"))?.array ?? []
+            for entry in entries {
+                if let goal = entry.array?[1].fieldMap["goal_id"] { counts[goal, default: 0] += 1 }
+            }
+        }
+        return counts
+    }
+
     /// Entries ever added to every partition of `topic`'s stream.
     static func total(_ redis: any RedisCommandRunner, _ topic: String) async throws -> Int {
         var total = 0

@@ -33,7 +33,7 @@ public final class RedisTestCluster: Sendable {
     }
 
     /// Starts six nodes, creates the cluster and waits until every node reports `cluster_state:ok` with all
-    /// 16384 slots assigned and every replica is in sync with its master.
+    /// 16384 slots assigned and every replica is in sync with its master and receiving its writes.
     public static func start() async throws -> RedisTestCluster {
         let server = try RedisTestServer.locateRedisServer()
         let cli = try locateRedisCLI(next: server)
@@ -161,6 +161,22 @@ public final class RedisTestCluster: Sendable {
                 }
             }
             return masterOf.count == nodeCount / 2 && Set(masterOf.values).count == nodeCount / 2
+        }
+        // A master streams writes to its replica only once the replica has acknowledged the initial sync;
+        // until then a failover would lose them. A write each master's replica acknowledges (`WAIT`) shows
+        // the stream flows.
+        var owners = [Int](repeating: 0, count: HashSlot.count)
+        for range in try await clients[0].execute("CLUSTER", "SLOTS").array ?? [] {
+            guard let fields = range.array, fields.count >= 3, let first = fields[0].int, let last = fields[1].int,
+                  let owner = fields[2].array?[1].int else { continue }
+            for slot in first...last { owners[slot] = owner }
+        }
+        for (port, client) in zip(ports, clients) where masterOf.values.contains(port) {
+            guard let slot = owners.firstIndex(of: port) else { continue }
+            try await client.execute("SET", "{\(HashSlot(slot).tag)}:replication-probe", "1")
+            try await eventually("the replica of \(port) to acknowledge a write", within: .seconds(10)) {
+                try await client.execute("WAIT", 1, 1000).int == 1
+            }
         }
         let pairs = masterOf.map { (master: $0.value, replica: $0.key) }.sorted { $0.master < $1.master }
         return (pairs.map(\.master), pairs.map(\.replica))
