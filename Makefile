@@ -1,6 +1,7 @@
 # goal-signals — build, run and test. GNU make.
 #
 #   make run       install missing Debian packages, build, run the whole stack locally (Ctrl-C stops it)
+#   make cluster-run   the same on a local Redis Cluster of 3 masters and 3 replicas, started for the run
 #   make test      install missing Debian packages, build, unit + integration tests, compose check, smoke test
 #   make build     debug build            make release   release build
 #   make smoke     end-to-end smoke test of the debug build
@@ -30,10 +31,10 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test faults run smoke soak bench compose-check clean
+.PHONY: help deps build release test faults run cluster-run smoke soak bench compose-check clean
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh
@@ -59,6 +60,10 @@ faults: build
 
 run: build
 	scripts/run-stack.sh "$(BIN_DIR)"
+
+# The same stack on a local Redis Cluster (3 masters, 3 replicas) started for the run and stopped with it.
+cluster-run: build
+	RUN_CLUSTER=1 scripts/run-stack.sh "$(BIN_DIR)"
 
 smoke: build
 	scripts/smoke.sh "$(BIN_DIR)"

@@ -155,3 +155,39 @@ gs_stop_processes() {
         GS_STOP_STATUS[$name]=$status
     done
 }
+
+# gs_start_cluster DIR LAUNCHER...: starts a local Redis Cluster of 3 masters and 3 replicas on free
+# loopback ports (no persistence, node timeout 2 s), each node's files and log in DIR/<port>, joins them
+# with redis-cli --cluster create, and waits until every node reports cluster_state:ok. Sets
+# GS_CLUSTER_PORTS (masters first as created) and GS_CLUSTER_PIDS (name=pid entries for gs_stop_processes).
+gs_start_cluster() {
+    local dir=$1 port i
+    shift
+    GS_CLUSTER_PORTS=()
+    GS_CLUSTER_PIDS=()
+    for ((i = 0; i < 6; i++)); do
+        port=$(gs_free_port)
+        mkdir -p "$dir/$port"
+        "$@" redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+            --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no \
+            --dir "$dir/$port" --logfile "$dir/$port/redis.log" --daemonize no </dev/null &
+        GS_CLUSTER_PIDS+=("redis-$port=$!")
+        GS_CLUSTER_PORTS+=("$port")
+    done
+    for port in "${GS_CLUSTER_PORTS[@]}"; do
+        for ((i = 0; i < 50; i++)); do
+            [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
+            sleep 0.1
+        done
+        [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] || gs_die "cluster node on port $port did not start: see $dir/$port/redis.log"
+    done
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${GS_CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes \
+        >"$dir/create.log" 2>&1 || gs_die "redis-cli --cluster create failed: see $dir/create.log"
+    for port in "${GS_CLUSTER_PORTS[@]}"; do
+        for ((i = 0; i < 100; i++)); do
+            redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && break
+            sleep 0.1
+        done
+        redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || gs_die "the cluster did not come up: see $dir/*/redis.log"
+    done
+}

@@ -5,6 +5,8 @@
 #   scripts/run-stack.sh [BIN_DIR]      BIN_DIR defaults to .build/debug (make run passes the build's)
 #
 # Environment: REDIS_URL, HTTP_HOST, HTTP_PORT, CONFIG_FILE and every other variable the services read.
+# A REDIS_URL listing several nodes (redis://host:port,host:port), or REDIS_CLUSTER=true, runs the stack
+# on that Redis Cluster; RUN_CLUSTER=1 (make cluster-run) starts a local one (3 masters, 3 replicas) first.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,21 +18,20 @@ source scripts/lib.sh
 gs_require redis-cli redis-server curl
 bin=$(gs_bin_dir "${1:-}")
 
-redis_url=${REDIS_URL:-$(gs_config_value redis.url redis://127.0.0.1:6379/0)}
-gs_parse_redis_url "$redis_url"
+run_dir=$root/.run
+mkdir -p "$run_dir"
+launcher=()
+command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+
+cluster_pids=()
 http_port=${HTTP_PORT:-$(gs_config_value http.port 8080)}
 http_host=${HTTP_HOST:-$(gs_config_value http.host 127.0.0.1)}
 [[ $http_host == 0.0.0.0 || $http_host == "::" ]] && http_host=127.0.0.1
 gateway_url="http://$http_host:$http_port"
 
-run_dir=$root/.run
-mkdir -p "$run_dir"
-
 # Each service runs in its own session (setsid), so the terminal's Ctrl-C reaches only this script, which
 # then stops the services in order: services first, Redis last. The log prefixer ignores INT and TERM so it
 # keeps printing a service's last lines while it shuts down, and ends when that service closes its output.
-launcher=()
-command -v setsid >/dev/null 2>&1 && launcher=(setsid)
 
 declare -A pids=()
 redis_pid=""
@@ -58,16 +59,38 @@ stop_all() {
         gs_say "stopping the redis-server it started (pid $redis_pid)"
         gs_stop_processes 10 "redis-server=$redis_pid"
     fi
+    if ((${#cluster_pids[@]} > 0)); then
+        gs_say "stopping the local Redis Cluster it started (${#cluster_pids[@]} nodes)"
+        gs_stop_processes 10 "${cluster_pids[@]}"
+    fi
     exit "$code"
 }
 trap 'echo; stop_all 0' INT TERM HUP
 trap 'stop_all $?' EXIT
 
+if [[ ${RUN_CLUSTER:-} == 1 ]]; then
+    rm -rf "$run_dir/cluster"
+    gs_start_cluster "$run_dir/cluster" "${launcher[@]}"
+    cluster_pids=("${GS_CLUSTER_PIDS[@]}")
+    export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
+    gs_say "started a local Redis Cluster (3 masters, 3 replicas) on ports ${GS_CLUSTER_PORTS[*]} (logs: .run/cluster)"
+fi
+redis_url=${REDIS_URL:-$(gs_config_value redis.url redis://127.0.0.1:6379/0)}
+cluster=false
+[[ $redis_url == *,* || ${REDIS_CLUSTER:-} == true ]] && cluster=true
+# A cluster URL's first node stands for the cluster in the checks below.
+gs_parse_redis_url "${redis_url%%,*}"
+
 port_is_local() {
     [[ $GS_REDIS_HOST == 127.* || $GS_REDIS_HOST == localhost || $GS_REDIS_HOST == ::1 ]]
 }
 
-if gs_redis_pong; then
+if $cluster; then
+    gs_redis_pong || gs_die "the cluster node $GS_REDIS_HOST:$GS_REDIS_PORT does not answer PING (REDIS_URL=$redis_url)"
+    gs_redis_cli cluster info 2>/dev/null | grep -q '^cluster_state:ok' \
+        || gs_die "$GS_REDIS_HOST:$GS_REDIS_PORT is not a node of a healthy Redis Cluster (CLUSTER INFO has no cluster_state:ok)"
+    gs_say "using the Redis Cluster that $GS_REDIS_HOST:$GS_REDIS_PORT belongs to"
+elif gs_redis_pong; then
     gs_say "using the Redis that answers at $GS_REDIS_HOST:$GS_REDIS_PORT"
 else
     port_is_local || gs_die "Redis at $GS_REDIS_HOST:$GS_REDIS_PORT does not answer PING (REDIS_URL=$redis_url)"
@@ -123,6 +146,7 @@ if $ready; then
     # goalctl reads the same configuration; say so when this run differs from the defaults it would use.
     setup="" url=""
     [[ -n ${REDIS_URL:-} ]] && setup+="    export REDIS_URL=$REDIS_URL"$'\n'
+    [[ ${REDIS_CLUSTER:-} == true ]] && setup+="    export REDIS_CLUSTER=true"$'\n'
     [[ -n ${CONFIG_FILE:-} ]] && setup+="    export CONFIG_FILE=$CONFIG_FILE"$'\n'
     [[ $gateway_url != http://127.0.0.1:8080 ]] && url=" --url $gateway_url"
     cat <<EOF
@@ -135,7 +159,7 @@ ${setup}    $goalctl goal create demo --target 360 --session demo-session --view
     $goalctl goal show demo
     $goalctl trace demo
 
-  Watch the signals: redis-cli -p $GS_REDIS_PORT PSUBSCRIBE 'signal:*'     Stop: Ctrl-C
+  Watch the signals: redis-cli -h $GS_REDIS_HOST -p $GS_REDIS_PORT PSUBSCRIBE 'signal:*'     Stop: Ctrl-C
 
 EOF
 else
