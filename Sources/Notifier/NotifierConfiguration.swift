@@ -20,6 +20,9 @@ public struct NotifierConfiguration: Sendable, Hashable, CustomStringConvertible
     public var group = "notifier"
     /// The hash where the last error of each retried entry is kept (field `"<stream> <entry>"`).
     public var errorsKey = "errors:notifier"
+    /// Whether the outbox is on a Redis Cluster: then the errors hash (``placeOnCluster()``) and the dead
+    /// letters live in the stream's slot.
+    public private(set) var cluster = false
 
     /// How long one HTTP request may take, connection included.
     public var requestTimeout: Duration = .seconds(5)
@@ -57,6 +60,13 @@ public struct NotifierConfiguration: Sendable, Hashable, CustomStringConvertible
     /// `https://api-<cluster>.pusher.com`.
     public static func clusterURL(_ cluster: String) -> URL {
         URL(string: "https://api-\(cluster).pusher.com")!
+    }
+
+    /// Places the errors hash (`errors:notifier:{<stream>}`) and the dead letters (`dead:{<stream>}`) in the
+    /// stream's hash slot, as a Redis Cluster needs for the one script that moves an entry to them.
+    public mutating func placeOnCluster() {
+        cluster = true
+        errorsKey = "\(errorsKey):{\(stream)}"
     }
 
     /// The request path, which is also what is signed: `/apps/<appID>/events`.

@@ -10,14 +10,14 @@ import SignalBus
 /// the next is sent, which also keeps the notifier from hammering Pusher while it is down.
 final class NotifierWorker {
     let configuration: NotifierConfiguration
-    let client: RedisClient
+    let client: any RedisCommandRunner
     let http: PusherHTTPClient
     let consumerName: String
     let logger: Logger
     let metrics = NotifierMetrics()
     private var lastRecovery: ContinuousClock.Instant?
 
-    init(configuration: NotifierConfiguration, client: RedisClient, consumerName: String, logger: Logger) {
+    init(configuration: NotifierConfiguration, client: any RedisCommandRunner, consumerName: String, logger: Logger) {
         self.configuration = configuration
         self.client = client
         self.http = PusherHTTPClient(configuration: configuration)
@@ -166,7 +166,8 @@ final class NotifierWorker {
         if record { commands.append(RedisCommand("HSET", configuration.errorsKey, errorField(entryID), error)) }
         commands.append(DeadLetters.moveCommand(
             stream: configuration.stream, group: configuration.group, entryID: entryID, deliveries: deliveries,
-            error: error, errorsKey: configuration.errorsKey, maxLength: configuration.deadLetterMaxLength
+            error: error, errorsKey: configuration.errorsKey, maxLength: configuration.deadLetterMaxLength,
+            cluster: configuration.cluster
         ))
         for reply in try await client.pipeline(commands) { _ = try reply.checked() }
         metrics.count(.deadLettered)
@@ -178,7 +179,7 @@ final class NotifierWorker {
         return !isStopping
     }
 
-    var deadLetterKey: String { "dead:\(configuration.stream)" }
+    var deadLetterKey: String { DeadLetters.key(for: configuration.stream, cluster: configuration.cluster) }
 
     /// The entry's field in the errors hash: `"<stream> <entry>"`, as the bus and its dead-letter script use.
     func errorField(_ entryID: String) -> String { "\(configuration.stream) \(entryID)" }

@@ -16,12 +16,13 @@ import ServiceRuntime
 ///
 /// Entries left pending by a consumer that died are claimed after ``NotifierConfiguration/claimIdle``. On
 /// graceful shutdown it finishes the request in flight and returns; entries read but not sent stay pending.
-/// Redis is used through one ``RedisClient`` of its own, whose thread carries the blocking reads.
+/// Redis is used through a client of its own (one ``RedisClient``, or on a cluster one ``RedisClusterClient``),
+/// whose threads carry the blocking reads.
 public struct PusherNotifier: Service {
     /// What to send where, and how to retry.
     public let configuration: NotifierConfiguration
     /// Where Redis is.
-    public let redis: RedisConfiguration
+    public let redis: RedisEndpoint
     /// This consumer's name in the group; unique per replica.
     public let consumerName: String
     private let logger: Logger
@@ -32,7 +33,9 @@ public struct PusherNotifier: Service {
     ///   - redis: where the outbox is.
     ///   - consumerName: the consumer's name; `notifier-<host>-<pid>-<random>` when `nil`.
     ///   - logger: the caller's logger; entries are logged with `outbox.entry`, `pusher.channel`, `pusher.event`.
-    public init(configuration: NotifierConfiguration, redis: RedisConfiguration, consumerName: String? = nil, logger: Logger) {
+    public init(configuration: NotifierConfiguration, redis: RedisEndpoint, consumerName: String? = nil, logger: Logger) {
+        var configuration = configuration
+        if redis.isCluster && !configuration.cluster { configuration.placeOnCluster() }
         self.configuration = configuration
         self.redis = redis
         self.consumerName = consumerName ?? Self.uniqueName(group: configuration.group)
@@ -46,7 +49,7 @@ public struct PusherNotifier: Service {
     public func run() async throws {
         let worker = NotifierWorker(
             configuration: configuration,
-            client: RedisClient(configuration: redis, name: "\(configuration.group)-consumer"),
+            client: try redis.makeRunner(name: "\(configuration.group)-consumer"),
             consumerName: consumerName,
             logger: logger
         )
@@ -56,23 +59,17 @@ public struct PusherNotifier: Service {
     /// The notifier as a list of services: one when `pusher.app.id`, `pusher.app.key` and
     /// `pusher.app.secret` are all configured, none otherwise, so a process can always add the result.
     /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
-    /// - Throws: ``SettingsError`` for a notifier setting that cannot be used, and when Redis is a cluster: the
-    ///   outbox, its dead letters and its errors are keys of different slots there.
+    /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
     public static func services(settings: Settings, redis: RedisEndpoint, logger: Logger) throws -> [any Service] {
         guard let configuration = try NotifierConfiguration(settings: settings) else {
             logger.info("Pusher notifier disabled: pusher.app.id, pusher.app.key and pusher.app.secret are not all set")
             return []
         }
-        guard case .server(var notifierRedis) = redis else {
-            throw SettingsError(
-                key: "pusher.app.id",
-                message: "the Pusher notifier does not run against a Redis Cluster yet (its outbox, dead letters and errors would be keys of different slots); leave pusher.app.id, pusher.app.key and pusher.app.secret unset"
-            )
-        }
         // With Redis ACLs the notifier connects as its own user (`notifier.redis.url`); otherwise as the process does.
+        var notifierRedis = redis
         if let url = settings.optionalString("notifier.redis.url") {
             do {
-                notifierRedis = try RedisConfiguration(url: url)
+                notifierRedis = try RedisEndpoint(url: url, cluster: redis.isCluster)
             } catch {
                 throw SettingsError(key: "notifier.redis.url", message: error.message)
             }

@@ -42,12 +42,12 @@ extension ConsumerWorker {
     func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) throws {
         let stream = streamKey(topic)
         try execute(Self.deadLetterScript.evalSHA(
-            keys: [stream, "dead:\(stream)", errorsKey],
+            keys: [stream, DeadLetters.key(for: stream, cluster: connection.isCluster), errorsKey],
             arguments: [group.name, entryID, deliveries, error, configuration.streamMaxLength]
         ))
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
-            "stream": .string(stream), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string("dead:\(stream)"),
+            "stream": .string(stream), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(DeadLetters.key(for: stream, cluster: connection.isCluster)),
         ])
     }
 

@@ -19,7 +19,8 @@ public struct DeadLetters: Sendable {
     public func replay(stream: String, entryID: String?) async throws -> Int {
         // A topic's messages are announced on the topic's own channel, whatever the partition.
         let channel = Topic.parse(streamKey: stream)?.topic.key ?? stream
-        let reply = try await redis.run(Self.script, keys: ["dead:\(stream)", stream], arguments: [entryID ?? "", channel])
+        let dead = Self.key(for: stream, cluster: redis.isCluster)
+        let reply = try await redis.run(Self.script, keys: [dead, stream], arguments: [entryID ?? "", channel])
         return reply.int ?? 0
     }
 
@@ -36,12 +37,21 @@ public struct DeadLetters: Sendable {
     ///   - error: the reason, used when `errorsKey` records none for the entry.
     ///   - errorsKey: a hash of last errors, field `"<stream> <entryID>"`; its value wins over `error`, and is removed.
     ///   - maxLength: approximate cap on the dead-letter stream's length.
+    ///   - cluster: whether Redis is a cluster (see ``key(for:cluster:)``).
     public static func moveCommand(
-        stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, maxLength: Int
+        stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, maxLength: Int,
+        cluster: Bool = false
     ) -> RedisCommand {
         ConsumerWorker.deadLetterScript.evalSHA(
-            keys: [stream, "dead:\(stream)", errorsKey], arguments: [group, entryID, deliveries, error, maxLength]
+            keys: [stream, key(for: stream, cluster: cluster), errorsKey], arguments: [group, entryID, deliveries, error, maxLength]
         )
+    }
+
+    /// The dead-letter stream of `stream`: `dead:<stream>`. On a cluster, a stream without a hash tag (an
+    /// outbox) keeps its dead letters at `dead:{<stream>}`, which hashes to the stream's own slot, so one
+    /// script can move an entry; a partition's stream already carries its tag.
+    public static func key(for stream: String, cluster: Bool) -> String {
+        cluster && !stream.contains("{") ? "dead:{\(stream)}" : "dead:\(stream)"
     }
 
     static let script = BusLua.script(#"""

@@ -18,12 +18,13 @@ struct DeadCommand: AsyncParsableCommand {
             let streams = try stream.map { [try DeadCommand.validated($0, environment)] } ?? DeadCommand.streams(environment)
             var total = 0
             for stream in streams {
-                let entries = try await environment.redis.execute("XRANGE", "dead:\(stream)", "-", "+").array ?? []
+                let dead = DeadLetters.key(for: stream, cluster: environment.endpoint.isCluster)
+                let entries = try await environment.redis.execute("XRANGE", dead, "-", "+").array ?? []
                 for entry in entries {
                     guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
                     let fields = parts[1].fieldMap
                     total += 1
-                    print("dead:\(stream) \(id) group=\(fields["dead.group"] ?? "?") deliveries=\(fields["dead.deliveries"] ?? "?") message=\(fields["id"] ?? "?") error=\(fields["dead.error"] ?? "?")")
+                    print("\(dead) \(id) group=\(fields["dead.group"] ?? "?") deliveries=\(fields["dead.deliveries"] ?? "?") message=\(fields["id"] ?? "?") error=\(fields["dead.error"] ?? "?")")
                 }
             }
             print("\(total) dead letter(s)")

@@ -2,6 +2,7 @@ import Foundation
 import Notifier
 import Redis
 import ServiceRuntime
+import SignalBus
 import Testing
 
 @Suite("Configuration: credentials, URL, limits")
@@ -20,11 +21,14 @@ struct ConfigurationTests {
         }
         #expect(try PusherNotifier.services(settings: Settings(values: [:]), redis: .server(.init()), logger: testLogger).isEmpty)
         #expect(try PusherNotifier.services(settings: Settings(values: credentials), redis: .server(.init()), logger: testLogger).count == 1)
-        // On a cluster the outbox, its dead letters and its errors would lie in different slots.
-        let clusterError = #expect(throws: SettingsError.self) {
-            _ = try PusherNotifier.services(settings: Settings(values: credentials), redis: .cluster(seeds: [.init()]), logger: testLogger)
-        }
-        #expect(clusterError?.message.contains("Redis Cluster") == true)
+        // On a cluster the errors hash and the dead letters move into the outbox's slot.
+        let onCluster = try #require(
+            try PusherNotifier.services(settings: Settings(values: credentials), redis: .cluster(seeds: [.init()]), logger: testLogger).first as? PusherNotifier
+        )
+        #expect(onCluster.configuration.errorsKey == "errors:notifier:{outbox:pusher}")
+        #expect(HashSlot(key: onCluster.configuration.errorsKey) == HashSlot(key: "outbox:pusher"))
+        #expect(DeadLetters.key(for: "outbox:pusher", cluster: true) == "dead:{outbox:pusher}")
+        #expect(HashSlot(key: DeadLetters.key(for: "outbox:pusher", cluster: true)) == HashSlot(key: "outbox:pusher"))
     }
 
     @Test("defaults: https://api-mt1.pusher.com, or the cluster's host, or the override")
@@ -97,7 +101,7 @@ struct ConfigurationTests {
         var dumped = ""
         dump(configuration, to: &dumped)
         #expect(!dumped.contains("do-not-print-me"))
-        let notifier = PusherNotifier(configuration: configuration, redis: RedisConfiguration(), logger: testLogger)
+        let notifier = PusherNotifier(configuration: configuration, redis: .server(RedisConfiguration()), logger: testLogger)
         #expect(!"\(notifier)".contains("do-not-print-me"), "as ServiceLifecycle logs its services")
     }
 }

@@ -17,7 +17,7 @@ struct DeliveryTests {
                     sent.append(("presence-enc-goal@g-\(index)", "goal-progress-updated", data))
                     try await appendOutbox(client, channel: "presence-enc-goal@g-\(index)", event: "goal-progress-updated", data: data, cause: "m\(index)")
                 }
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("every entry to be acknowledged") { try await outboxSettled(client) }
                     // Entries appended while it runs are sent too.
                     try await appendOutbox(client, channel: "presence-enc-goal@late", event: "goal-ended", data: "{}")
@@ -53,7 +53,7 @@ struct DeliveryTests {
                 let client = server.client()
                 stub.plan([PlannedAnswer(status: 503, body: "busy"), PlannedAnswer(status: 503, body: "busy")])
                 let entry = try await appendOutbox(client, channel: "presence-enc-goal@g-1", event: "goal-ended", data: #"{"goal_id":"g-1"}"#)
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the entry to be acknowledged") { try await outboxSettled(client) }
                     try await Task.sleep(for: .milliseconds(300))
                 }
@@ -77,7 +77,7 @@ struct DeliveryTests {
                 stub.plan([PlannedAnswer(status: 400, body: #"{"error":"Invalid channel name"}"#)])
                 let entry = try await appendOutbox(client, channel: "presence-enc-goal@g-2", event: "goal-ended", data: "{}", cause: "msg-9")
                 try await appendOutbox(client, channel: "presence-enc-goal@g-3", event: "goal-ended", data: "{}")
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("both entries to be settled") { try await outboxSettled(client) }
                     try await Task.sleep(for: .milliseconds(300))
                 }
@@ -106,7 +106,7 @@ struct DeliveryTests {
                 let client = server.client()
                 stub.plan(Array(repeating: PlannedAnswer(status: 502, body: "bad gateway"), count: 10))
                 let entry = try await appendOutbox(client, channel: "presence-enc-goal@g-4", event: "goal-ended", data: "{}")
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub, maxAttempts: 3), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub, maxAttempts: 3), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
                     try await eventually("the entry to be settled") { try await outboxSettled(client) }
                 }
@@ -130,7 +130,7 @@ struct DeliveryTests {
                 configuration.requestTimeout = .milliseconds(500)
                 try await appendOutbox(client, channel: "presence-enc-goal@g-5", event: "goal-ended", data: "{}")
                 let started = ContinuousClock.now
-                try await withNotifier(PusherNotifier(configuration: configuration, redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the entry to be acknowledged") { try await outboxSettled(client) }
                 }
                 let received = stub.received
@@ -159,7 +159,7 @@ struct DeliveryTests {
             configuration.maxBackoff = .milliseconds(100)
             configuration.maxAttempts = 3
             try await appendOutbox(client, channel: "presence-enc-goal@g-6", event: "goal-ended", data: "{}")
-            try await withNotifier(PusherNotifier(configuration: configuration, redis: server.configuration, logger: testLogger)) {
+            try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
                 try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
             }
             let fields = try #require(try await outboxEntries(client, "dead:outbox:pusher").first?.fields)
@@ -175,7 +175,7 @@ struct DeliveryTests {
             try await PusherStub.with { stub in
                 let client = server.client()
                 try await client.execute("XADD", "outbox:pusher", "*", "event", "goal-ended", "data", "{}")
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
                 }
                 #expect(stub.received.isEmpty)

@@ -64,13 +64,13 @@ func withNotifier(_ notifier: PusherNotifier, _ body: () async throws -> Void) a
 /// Appends an outbox entry as `notify` does; returns its entry id.
 @discardableResult
 func appendOutbox(
-    _ client: RedisClient, channel: String, event: String, data: String, cause: String = "cause-1", stream: String = "outbox:pusher"
+    _ client: any RedisCommandRunner, channel: String, event: String, data: String, cause: String = "cause-1", stream: String = "outbox:pusher"
 ) async throws -> String {
     try await client.execute("XADD", stream, "*", "channel", channel, "event", event, "data", data, "cause", cause).string ?? ""
 }
 
 /// A stream's entries as (entry id, fields).
-func outboxEntries(_ client: RedisClient, _ key: String) async throws -> [(id: String, fields: [String: String])] {
+func outboxEntries(_ client: any RedisCommandRunner, _ key: String) async throws -> [(id: String, fields: [String: String])] {
     (try await client.execute("XRANGE", key, "-", "+").array ?? []).compactMap { entry in
         guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
         return (id, parts[1].fieldMap)
@@ -78,7 +78,7 @@ func outboxEntries(_ client: RedisClient, _ key: String) async throws -> [(id: S
 }
 
 /// The group's pending count on `outbox:pusher`.
-func pendingCount(_ client: RedisClient, group: String = "notifier") async throws -> Int {
+func pendingCount(_ client: any RedisCommandRunner, group: String = "notifier") async throws -> Int {
     try await client.execute("XPENDING", "outbox:pusher", group).array?.first?.int ?? -1
 }
 

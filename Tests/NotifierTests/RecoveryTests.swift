@@ -25,7 +25,7 @@ struct RecoveryTests {
                 configuration.requestTimeout = .seconds(1)
                 configuration.maxBackoff = .milliseconds(50)
                 let started = ContinuousClock.now
-                try await withNotifier(PusherNotifier(configuration: configuration, redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the dead consumer's entries to be settled") { try await outboxSettled(client) }
                 }
                 #expect(ContinuousClock.now - started >= .milliseconds(300), "nothing is claimed before the idle time")
@@ -67,7 +67,7 @@ struct RecoveryTests {
                 let watcher = server.client(name: "watcher")
                 var owners: Set<String> = []
                 let replicas = ["one", "two"].map {
-                    PusherNotifier(configuration: configuration, redis: server.configuration, consumerName: "notifier-\($0)", logger: testLogger)
+                    PusherNotifier(configuration: configuration, redis: .server(server.configuration), consumerName: "notifier-\($0)", logger: testLogger)
                 }
                 try await withNotifier(replicas[0]) {
                     try await eventually("the first failure") { stub.received.count >= 1 }
@@ -95,7 +95,7 @@ struct RecoveryTests {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
                 let client = server.client()
-                let notifier = PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)
+                let notifier = PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)
                 try await withNotifier(notifier) {
                     try await eventually("the group to exist") {
                         (try? await client.execute("XINFO", "GROUPS", "outbox:pusher").array?.count) == 1
@@ -117,7 +117,7 @@ struct RecoveryTests {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
                 let client = server.client()
-                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await appendOutbox(client, channel: "presence-enc-goal@before", event: "goal-ended", data: "{}")
                     try await eventually("the first entry to be sent") { stub.received.count == 1 }
                     try await client.execute("FLUSHALL")

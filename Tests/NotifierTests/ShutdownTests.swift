@@ -12,7 +12,7 @@ struct ShutdownTests {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
                 let client = server.client()
-                let elapsed = try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                let elapsed = try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the group to exist") {
                         (try? await client.execute("XINFO", "GROUPS", "outbox:pusher").array?.count) == 1
                     }
@@ -31,7 +31,7 @@ struct ShutdownTests {
                 stub.plan([PlannedAnswer(status: 200, delay: .milliseconds(700))])
                 let first = try await appendOutbox(client, channel: "presence-enc-goal@slow", event: "goal-ended", data: "{}")
                 try await appendOutbox(client, channel: "presence-enc-goal@next", event: "goal-ended", data: "{}")
-                let elapsed = try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)) {
+                let elapsed = try await withNotifier(PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the slow request to arrive") { stub.received.count == 1 }
                 }
                 #expect(elapsed >= .milliseconds(400), "waited for the request in flight (\(elapsed))")
@@ -55,7 +55,7 @@ struct ShutdownTests {
                 configuration.maxBackoff = .seconds(30)
                 configuration.claimIdle = .seconds(60)
                 try await appendOutbox(client, channel: "presence-enc-goal@wait", event: "goal-ended", data: "{}")
-                let elapsed = try await withNotifier(PusherNotifier(configuration: configuration, redis: server.configuration, logger: testLogger)) {
+                let elapsed = try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
                     try await eventually("the failed request") { stub.received.count == 1 }
                     try await Task.sleep(for: .milliseconds(100))
                 }
@@ -70,7 +70,7 @@ struct ShutdownTests {
     func cancellation() async throws {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
-                let notifier = PusherNotifier(configuration: fastConfiguration(stub), redis: server.configuration, logger: testLogger)
+                let notifier = PusherNotifier(configuration: fastConfiguration(stub), redis: .server(server.configuration), logger: testLogger)
                 let task = Task { try await notifier.run() }
                 try await Task.sleep(for: .milliseconds(300))
                 let started = ContinuousClock.now

@@ -177,6 +177,9 @@ public final class RedisTestCluster: Sendable {
             try await eventually("the replica of \(port) to acknowledge a write", within: .seconds(10)) {
                 try await client.execute("WAIT", 1, 1000).int == 1
             }
+            // Tests count keys and commands: leave neither behind.
+            try await client.execute("DEL", "{\(HashSlot(slot).tag)}:replication-probe")
+            try await client.execute("CONFIG", "RESETSTAT")
         }
         let pairs = masterOf.map { (master: $0.value, replica: $0.key) }.sorted { $0.master < $1.master }
         return (pairs.map(\.master), pairs.map(\.replica))
