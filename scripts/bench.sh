@@ -13,6 +13,8 @@
 # BENCH_EVENTS_PER_WEBHOOK (channel_vacated events per webhook, default 1; Pusher batches up to about 20),
 # BENCH_PRELOAD (idle goals stored before the first run, default 0), BENCH_REDIS_ARGS (extra redis-server
 # arguments), LOG_LEVEL (default info, as shipped).
+# BENCH_CLUSTER=1 runs the stack on a local Redis Cluster of 3 masters instead (same persistence),
+# BENCH_CLUSTER_REPLICAS replicas each (default 0), streams split into BENCH_PARTITIONS (default 8).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,6 +39,7 @@ out=$root/.run/bench
 mkdir -p "$out"
 declare -A pids=()
 redis_pid=""
+cluster_pids=()
 
 cleanup() {
     local status=$? entries=() name
@@ -45,26 +48,36 @@ cleanup() {
     for name in "${!pids[@]}"; do entries+=("$name=${pids[$name]}"); done
     ((${#entries[@]} == 0)) || gs_stop_processes 15 "${entries[@]}"
     [[ -z $redis_pid ]] || gs_stop_processes 10 "redis-server=$redis_pid"
+    ((${#cluster_pids[@]} == 0)) || gs_stop_processes 10 "${cluster_pids[@]}"
     if ((status == 0)); then rm -rf "$work"; else echo "bench: failed (status $status); logs kept in $work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-redis_port=$(gs_free_port)
-http_port=$(gs_free_port)
-while [[ $http_port == "$redis_port" ]]; do http_port=$(gs_free_port); done
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work" \
-    --loglevel warning --logfile "$work/redis.log" --daemonize no "${redis_extra[@]}" </dev/null &
-redis_pid=$!
-for ((i = 0; i < 50; i++)); do
-    [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break
-    sleep 0.1
-done
-[[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] || gs_die "redis-server did not start on port $redis_port"
-
 export CONFIG_FILE=$root/Config/local.json
-export REDIS_URL=redis://127.0.0.1:$redis_port/0
+if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
+    GS_CLUSTER_REPLICAS=${BENCH_CLUSTER_REPLICAS:-0} \
+        GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --loglevel warning ${BENCH_REDIS_ARGS:-}" \
+        gs_start_cluster "$work/cluster"
+    cluster_pids=("${GS_CLUSTER_PIDS[@]}")
+    export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
+    export BUS_PARTITIONS=${BENCH_PARTITIONS:-8}
+    redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), $BUS_PARTITIONS partitions"
+else
+    redis_port=$(gs_free_port)
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work" \
+        --loglevel warning --logfile "$work/redis.log" --daemonize no "${redis_extra[@]}" </dev/null &
+    redis_pid=$!
+    for ((i = 0; i < 50; i++)); do
+        [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break
+        sleep 0.1
+    done
+    [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] || gs_die "redis-server did not start on port $redis_port"
+    export REDIS_URL=redis://127.0.0.1:$redis_port/0
+    redis_text="redis 127.0.0.1:$redis_port (AOF everysec)"
+fi
+http_port=$(gs_free_port)
 export HTTP_HOST=127.0.0.1 HTTP_PORT=$http_port
 export PUSHER_APP_KEY=bench-key PUSHER_APP_SECRET=bench-secret ALLOW_UNSIGNED_WEBHOOKS=false
 unset METRICS_PORT METRICS_HOST
@@ -82,7 +95,7 @@ for ((i = 0; i < 100; i++)); do
 done
 curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/ready" || gs_die "the gateway did not become ready"
 replica_text=$(for svc in "${GS_RECEIVERS[@]}"; do printf '%s×%s ' "$svc" "${replicas[$svc]}"; done)
-echo "bench: redis 127.0.0.1:$redis_port (AOF everysec), gateway :$http_port, $replica_text, $(nproc) cores, binaries from $bin"
+echo "bench: $redis_text, gateway :$http_port, $replica_text, $(nproc) cores, binaries from $bin"
 
 # chains NAME ARGS...: one goalctl bench chains run; prints its table, keeps its JSON report.
 chains() {

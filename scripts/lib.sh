@@ -156,21 +156,24 @@ gs_stop_processes() {
     done
 }
 
-# gs_start_cluster DIR LAUNCHER...: starts a local Redis Cluster of 3 masters and 3 replicas on free
-# loopback ports (no persistence, node timeout 2 s), each node's files and log in DIR/<port>, joins them
-# with redis-cli --cluster create, and waits until every node reports cluster_state:ok. Sets
-# GS_CLUSTER_PORTS (masters first as created) and GS_CLUSTER_PIDS (name=pid entries for gs_stop_processes).
+# gs_start_cluster DIR LAUNCHER...: starts a local Redis Cluster of 3 masters, each with
+# GS_CLUSTER_REPLICAS replicas (default 1), on free loopback ports (node timeout 2 s; no persistence unless
+# GS_CLUSTER_ARGS says otherwise: it is added to every redis-server), each node's files and log in
+# DIR/<port>, joins them with redis-cli --cluster create, and waits until every node reports
+# cluster_state:ok. Sets GS_CLUSTER_PORTS (as created: the first three are masters) and GS_CLUSTER_PIDS
+# (name=pid entries for gs_stop_processes).
 gs_start_cluster() {
-    local dir=$1 port i
+    local dir=$1 port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=()
     shift
+    read -r -a extra <<<"${GS_CLUSTER_ARGS:-}"
     GS_CLUSTER_PORTS=()
     GS_CLUSTER_PIDS=()
-    for ((i = 0; i < 6; i++)); do
+    for ((i = 0; i < 3 * (1 + replicas); i++)); do
         port=$(gs_free_port)
         mkdir -p "$dir/$port"
         "$@" redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
             --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no \
-            --dir "$dir/$port" --logfile "$dir/$port/redis.log" --daemonize no </dev/null &
+            --dir "$dir/$port" --logfile "$dir/$port/redis.log" --daemonize no "${extra[@]}" </dev/null &
         GS_CLUSTER_PIDS+=("redis-$port=$!")
         GS_CLUSTER_PORTS+=("$port")
     done
@@ -181,7 +184,7 @@ gs_start_cluster() {
         done
         [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] || gs_die "cluster node on port $port did not start: see $dir/$port/redis.log"
     done
-    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${GS_CLUSTER_PORTS[@]}") --cluster-replicas 1 --cluster-yes \
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${GS_CLUSTER_PORTS[@]}") --cluster-replicas "$replicas" --cluster-yes \
         >"$dir/create.log" 2>&1 || gs_die "redis-cli --cluster create failed: see $dir/create.log"
     for port in "${GS_CLUSTER_PORTS[@]}"; do
         for ((i = 0; i < 100; i++)); do

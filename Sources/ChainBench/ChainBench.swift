@@ -13,16 +13,24 @@ public enum ChainBench {
     /// Runs one benchmark against the stack in front of `redis`.
     /// - Parameters:
     ///   - options: where the gateway is, how many goals, what pace.
-    ///   - redis: the stack's Redis.
+    ///   - redis: the stack's Redis: one server, or a cluster.
+    ///   - partitions: how many partitions the stack splits each stream into (0 on one server).
     ///   - redisURL: the URL the services were given, to find their processes.
     ///   - progress: hears what the run is doing.
     /// - Returns: the report; ``ChainBenchReport/verified`` is `false` when any result was wrong.
     /// - Throws: ``ChainBenchError`` when the run could not go on (gateway unreachable, timeout).
     public static func run(
-        _ options: ChainBenchOptions, redis: RedisConfiguration, redisURL: String, progress: @escaping @Sendable (String) -> Void
+        _ options: ChainBenchOptions, redis: RedisEndpoint, partitions: Int, redisURL: String,
+        progress: @escaping @Sendable (String) -> Void
     ) async throws -> ChainBenchReport {
-        let client = RedisClient(configuration: redis, name: "bench")
-        var probe = RedisProbe(client: client)
+        let client = try redis.makeRunner(name: "bench", connections: 1)
+        let (masters, replicas): ([RedisConfiguration], [RedisConfiguration])
+        switch redis {
+        case .server(let configuration): (masters, replicas) = ([configuration], [])
+        case .cluster(let seeds): (masters, replicas) = try await RedisProbe.clusterNodes(seed: seeds[0])
+        }
+        let masterClients = masters.map { RedisClient(configuration: $0, name: "bench-probe") }
+        var probe = RedisProbe(client: client, masters: masterClients, partitions: partitions)
         let now = Int64(Date().timeIntervalSince1970)
         let started = now - 400
 
@@ -30,27 +38,35 @@ public enum ChainBench {
             progress("storing \(options.preload) idle goals")
             try await GoalSeeder.seed(client, prefix: "\(options.prefix)-idle", count: options.preload, started: started, progress: progress)
         }
-        let memoryBefore = Double(try await probe.info("memory", "used_memory") ?? "0") ?? 0
+        let memoryBefore = try await probe.usedMemory()
         progress("storing \(options.goals) goals with session and escrow")
         try await GoalSeeder.seed(client, prefix: options.prefix, count: options.goals, started: started, progress: progress)
-        let memoryAfter = Double(try await probe.info("memory", "used_memory") ?? "0") ?? 0
+        let memoryAfter = try await probe.usedMemory()
 
-        guard let redisPID = Int32(try await probe.info("server", "process_id") ?? "") else {
-            throw ChainBenchError("Redis did not say its process id (INFO server)")
+        // Every node's CPU counts, replicas' included: they replay what their masters wrote.
+        var redisPIDs: [Int32] = []
+        for node in masters + replicas {
+            let text = try await RedisClient(configuration: node, name: "bench-probe").execute("INFO", "server").string ?? ""
+            guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("process_id:") }),
+                  let pid = Int32(line.dropFirst("process_id:".count)) else {
+                throw ChainBenchError("Redis at \(node.address) did not say its process id (INFO server)")
+            }
+            redisPIDs.append(pid)
         }
         let processes = StackProcess.discover(names: services, redisURL: redisURL)
-            + [StackProcess(name: "redis-server", pid: redisPID), StackProcess(name: "goalctl", pid: getpid())]
+            + redisPIDs.map { StackProcess(name: "redis-server", pid: $0) } + [StackProcess(name: "goalctl", pid: getpid())]
         progress("measuring " + processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: " "))
 
         let entriesBefore = try await probe.entriesAdded(ChainVerifier.streams)
         let trackedBefore = try await trackedEnded(client)
         let callsBefore = try await probe.commandCalls()
         let cpuBefore = sample(processes)
-        probe = RedisProbe(client: client)
+        probe = RedisProbe(client: client, masters: masterClients, partitions: partitions)
 
         let concurrency: Int? = if case .closedLoop(let limit) = options.pace { limit } else { nil }
         let state = RunState(goals: options.goals, concurrency: concurrency, senders: options.connections * options.eventsPerWebhook)
-        try await CompletionWatcher.start(configuration: redis, prefix: options.prefix, state: state)
+        // A cluster delivers a PUBLISH to subscribers on every node: any master will do.
+        try await CompletionWatcher.start(configuration: masters[0], prefix: options.prefix, state: state)
         progress("sending \(options.goals) channel_vacated webhooks, \(options.pace)")
         let sender = WebhookSender(options: options, vacatedAtMs: (started + 400) * 1000, state: state)
         let begin = monotonicNanoseconds()
@@ -126,7 +142,7 @@ public enum ChainBench {
         return samples
     }
 
-    private static func trackedEnded(_ client: RedisClient) async throws -> Int {
+    private static func trackedEnded(_ client: any RedisCommandRunner) async throws -> Int {
         try await client.execute("HGET", Keys.trackingCounters, "goal.ended").string.flatMap { Int($0) } ?? 0
     }
 }

@@ -4,7 +4,7 @@ import Redis
 /// Checks that every goal of a run ended with exact progress and every side-effect of goal.ended, and
 /// that each stream of the chain received exactly one entry per goal.
 struct ChainVerifier {
-    let client: RedisClient
+    let client: any RedisCommandRunner
     let prefix: String
     let goals: Int
     let started: Int64

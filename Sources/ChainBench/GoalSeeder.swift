@@ -16,7 +16,7 @@ enum GoalSeeder {
 
     /// Stores goals `0..<count` of `prefix`, 500 goals per pipeline; `progress` hears about every 100,000.
     static func seed(
-        _ client: RedisClient, prefix: String, count: Int, started: Int64, progress: @Sendable (String) -> Void
+        _ client: any RedisCommandRunner, prefix: String, count: Int, started: Int64, progress: @Sendable (String) -> Void
     ) async throws {
         var first = 0
         while first < count {

@@ -3,53 +3,95 @@ import Redis
 import SignalBus
 
 /// What the benchmark asks Redis about the stack: command counts, memory, stream totals, whether every
-/// group has caught up. Every command it sends after the run starts is counted, so it can be taken out of
-/// the stack's own figures.
+/// group has caught up. On a cluster it asks every master and sums, and adds up a stream's partitions.
+/// Every command it sends after the run starts is counted, so it can be taken out of the stack's own figures.
 struct RedisProbe {
-    let client: RedisClient
+    let client: any RedisCommandRunner
+    /// One client per master (the one server, or each master of a cluster).
+    let masters: [RedisClient]
+    /// The partitions of every stream (`nil`: one stream per topic).
+    let partitions: [Int?]
     /// Commands this probe sent, by the name `INFO commandstats` counts them under (`xinfo|groups`).
     private(set) var sent: [String: Int] = [:]
 
-    init(client: RedisClient) {
+    init(client: any RedisCommandRunner, masters: [RedisClient], partitions: Int) {
         self.client = client
+        self.masters = masters
+        self.partitions = partitions > 0 ? Array(0..<partitions) : [nil]
     }
 
-    /// `INFO commandstats` as calls per command. Redis counts an `INFO` after it answers, so the reply
-    /// leaves out the `INFO` that asked for it but includes every earlier one.
+    /// A cluster's nodes that are up, as `CLUSTER NODES` on `seed` lists them, masters first.
+    static func clusterNodes(seed: RedisConfiguration) async throws -> (masters: [RedisConfiguration], replicas: [RedisConfiguration]) {
+        let nodes = try await RedisClient(configuration: seed, name: "bench-probe").execute("CLUSTER", "NODES").string ?? ""
+        func configurations(_ role: String) -> [RedisConfiguration] {
+            nodes.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                guard fields.count > 2, fields[2].contains(role), !fields[2].contains("fail"),
+                  let address = fields[1].split(separator: "@").first, let colon = address.lastIndex(of: ":"),
+                      let port = Int(address[address.index(after: colon)...]) else { return nil }
+                var configuration = seed
+                configuration.host = String(address[..<colon])
+                configuration.port = port
+                return configuration
+            }
+        }
+        return (configurations("master"), configurations("slave"))
+    }
+
+    /// `INFO commandstats` as calls per command, summed over the masters. Redis counts an `INFO` after it
+    /// answers, so the reply leaves out the `INFO` that asked for it but includes every earlier one.
     mutating func commandCalls() async throws -> [String: Int] {
-        sent["info", default: 0] += 1
-        let text = try await client.execute("INFO", "commandstats").string ?? ""
         var calls: [String: Int] = [:]
-        for line in text.split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
-            let parts = line.dropFirst("cmdstat_".count).split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, let field = parts[1].split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
-                  let count = Int(field.dropFirst("calls=".count)) else { continue }
-            calls[String(parts[0])] = count
+        for master in masters {
+            sent["info", default: 0] += 1
+            let text = try await master.execute("INFO", "commandstats").string ?? ""
+            for line in text.split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
+                let parts = line.dropFirst("cmdstat_".count).split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, let field = parts[1].split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
+                      let count = Int(field.dropFirst("calls=".count)) else { continue }
+                calls[String(parts[0]), default: 0] += count
+            }
         }
         return calls
     }
 
-    /// One field of `INFO <section>`.
-    mutating func info(_ section: String, _ field: String) async throws -> String? {
-        sent["info", default: 0] += 1
-        let text = try await client.execute("INFO", section).string ?? ""
-        return text.split(separator: "\r\n").first { $0.hasPrefix(field + ":") }.map { String($0.dropFirst(field.count + 1)) }
+    /// One field of `INFO <section>` from each master.
+    mutating func info(_ section: String, _ field: String) async throws -> [String] {
+        var values: [String] = []
+        for master in masters {
+            sent["info", default: 0] += 1
+            let text = try await master.execute("INFO", section).string ?? ""
+            if let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix(field + ":") }) {
+                values.append(String(line.dropFirst(field.count + 1)))
+            }
+        }
+        return values
     }
 
-    /// How many entries were ever added to each stream (`entries-added`, which trimming does not lower).
+    /// Redis memory in use, bytes, summed over the masters.
+    mutating func usedMemory() async throws -> Double {
+        try await info("memory", "used_memory").compactMap(Double.init).reduce(0, +)
+    }
+
+    /// How many entries were ever added to each stream (`entries-added`, which trimming does not lower),
+    /// over all its partitions.
     mutating func entriesAdded(_ streams: [String]) async throws -> [String: Int] {
-        sent["xinfo|stream", default: 0] += streams.count
-        let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "STREAM", $0) })
+        // A topic's stream is split into partitions; other streams (the outbox) are not.
+        let keys = streams.flatMap { stream in
+            Topic(key: stream).map { topic in partitions.map { (stream, topic.key(partition: $0)) } } ?? [(stream, stream)]
+        }
+        sent["xinfo|stream", default: 0] += keys.count
+        let replies = try await client.pipeline(keys.map { RedisCommand("XINFO", "STREAM", $0.1) })
         var totals: [String: Int] = [:]
-        for (stream, reply) in zip(streams, replies) {
-            totals[stream] = reply.pairs["entries-added"]?.int ?? 0
+        for ((stream, _), reply) in zip(keys, replies) {
+            totals[stream, default: 0] += reply.pairs["entries-added"]?.int ?? 0
         }
         return totals
     }
 
     /// Whether every group of the catalogue has read every entry of its streams and acknowledged it.
     mutating func settled() async throws -> Bool {
-        let streams = Catalogue.topics.map(\.key)
+        let streams = Catalogue.topics.flatMap { topic in partitions.map { topic.key(partition: $0) } }
         sent["xinfo|groups", default: 0] += streams.count
         let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
         for reply in replies {

@@ -3,6 +3,7 @@ import ChainBench
 import Foundation
 import Redis
 import ServiceRuntime
+import SignalBus
 
 /// The whole chain under load against a running stack: `goalctl bench chains`.
 struct ChainsBench: AsyncParsableCommand {
@@ -56,7 +57,7 @@ struct ChainsBench: AsyncParsableCommand {
         options.timeout = .seconds(timeout)
         let redisURL = settings.string("redis.url", default: "redis://127.0.0.1:6379/0")
 
-        let report = try await ChainBench.run(options, redis: try environment.server(for: "bench chains"), redisURL: redisURL) { line in
+        let report = try await ChainBench.run(options, redis: environment.endpoint, partitions: environment.bus.partitions, redisURL: redisURL) { line in
             print("… \(line)")
         }
         print(report.table)
