@@ -163,15 +163,18 @@ gs_stop_processes() {
 # cluster_state:ok. Sets GS_CLUSTER_PORTS (as created: the first three are masters) and GS_CLUSTER_PIDS
 # (name=pid entries for gs_stop_processes).
 gs_start_cluster() {
-    local dir=$1 port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=()
+    local dir=$1 port bus_port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=()
     shift
     read -r -a extra <<<"${GS_CLUSTER_ARGS:-}"
     GS_CLUSTER_PORTS=()
     GS_CLUSTER_PIDS=()
     for ((i = 0; i < 3 * (1 + replicas); i++)); do
         port=$(gs_free_port)
+        # The cluster bus defaults to the port + 10000, which may be taken or out of range: pick one too.
+        bus_port=$(gs_free_port)
+        while [[ $bus_port == "$port" ]]; do bus_port=$(gs_free_port); done
         mkdir -p "$dir/$port"
-        "$@" redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+        "$@" redis-server --port "$port" --cluster-port "$bus_port" --bind 127.0.0.1 --cluster-enabled yes \
             --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no \
             --dir "$dir/$port" --logfile "$dir/$port/redis.log" --daemonize no "${extra[@]}" </dev/null &
         GS_CLUSTER_PIDS+=("redis-$port=$!")

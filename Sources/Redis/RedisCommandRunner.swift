@@ -4,6 +4,7 @@
 /// Code that only sends commands takes a runner, so it works the same against one server and a cluster.
 public protocol RedisCommandRunner: Sendable {
     /// Sends a command and returns its reply, throwing an error reply.
+    @discardableResult
     func execute(_ command: RedisCommand, timeout: Duration?) async throws(RedisError) -> RedisValue
 
     /// Sends commands in one pipeline (per node, in a cluster) and returns their replies in order, error
