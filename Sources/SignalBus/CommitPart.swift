@@ -37,8 +37,9 @@ enum CommitPlan {
     /// All in one part: on one server, or when every key lies in the slot of the message's stream.
     case whole(CommitPart)
     /// A cluster commit spread over slots: `checks` of read-only slots, `first` (when the message read a
-    /// hash outside its stream's slot), then `rest` in order, the last acknowledging the message.
-    case split(checks: [RedisCommand], first: CommitPart?, rest: [RedisCommand])
+    /// hash outside its stream's slot; its marker holds the commands of `middle` and `finish`), the parts of
+    /// other slots, then `finish`, which acknowledges the message.
+    case split(checks: [RedisCommand], first: CommitPart?, middle: [CommitPart], finish: CommitPart)
 
     /// Plans the commit of what `context`'s receivers asked for.
     /// - Parameters:
@@ -103,11 +104,11 @@ enum CommitPlan {
         guard !order.isEmpty || !checks.isEmpty else { return .whole(finish) }
 
         let readSlot = primary.flatMap { $0 == home ? nil : $0 }
-        var rest = order.filter { $0 != readSlot }.map { slot in
-            CommitScript.command([part(slot, record: Array("1".utf8), last: false)], group: context.group, configuration: configuration)
+        let middle = order.filter { $0 != readSlot }.map { part($0, record: Array("1".utf8), last: false) }
+        let first = readSlot.map { slot in
+            let rest = (middle + [finish]).map { CommitScript.command([$0], group: context.group, configuration: configuration) }
+            return part(slot, record: RedisCommand.encode(rest), last: false)
         }
-        rest.append(CommitScript.command([finish], group: context.group, configuration: configuration))
-        let first = readSlot.map { part($0, record: RedisCommand.encode(rest), last: false) }
-        return .split(checks: checks, first: first, rest: rest)
+        return .split(checks: checks, first: first, middle: middle, finish: finish)
     }
 }

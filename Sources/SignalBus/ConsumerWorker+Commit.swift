@@ -6,60 +6,52 @@ extension ConsumerWorker {
     /// Whole commits go in one script call. A cluster's split commits go in up to four pipelines: the checks
     /// of hashes read in slots they do not write, their first parts (read-set check), then the parts in
     /// other slots, then the parts that acknowledge, so that a message is acknowledged only once every slot
-    /// has its share. A first part found committed before (a crash came between the steps) hands back the
-    /// rest of its commit, which is finished as it was planned.
+    /// has its share. Within a pipeline, the parts of one slot go in one script call. A first part found
+    /// committed before (a crash came between the steps) hands back the rest of its commit, which is
+    /// finished as it was planned.
     /// - Throws: ``RedisError`` when the connection fails.
     func commit(_ batch: [PreparedCommit]) throws(RedisError) -> [CommitScript.Result] {
         var results = [CommitScript.Result?](repeating: nil, count: batch.count)
         let checks = batch.indices.flatMap { index -> [(Int, RedisCommand)] in
-            if case .split(let checks, _, _) = batch[index].plan { return checks.map { (index, $0) } }
+            if case .split(let checks, _, _, _) = batch[index].plan { return checks.map { (index, $0) } }
             return []
         }
         for ((index, _), reply) in zip(checks, try connection.send(checks.map(\.1))) {
             let result = try CommitScript.results(RedisValue.array([reply]), count: 1)[0]
             if case .conflict = result, results[index] == nil { results[index] = result }
         }
-        let wholes = batch.indices.compactMap { index -> (Int, CommitPart)? in
-            if case .whole(let part) = batch[index].plan { return (index, part) }
-            return nil
-        }
-        let firsts = batch.indices.compactMap { index -> (Int, CommitPart)? in
-            if case .split(_, let first?, _) = batch[index].plan, results[index] == nil { return (index, first) }
-            return nil
-        }
 
-        var commands = firsts.map { CommitScript.command([$0.1], group: group.name, configuration: configuration) }
-        if !wholes.isEmpty {
-            commands.append(CommitScript.command(wholes.map(\.1), group: group.name, configuration: configuration))
-        }
-        let replies = try connection.send(commands)
-        if !wholes.isEmpty {
-            for ((index, _), result) in zip(wholes, try CommitScript.results(replies[firsts.count], count: wholes.count)) {
-                results[index] = result
-            }
-        }
-
-        // What each split message still has to run, in order.
-        var remaining: [(index: Int, commands: [RedisCommand])] = []
-        var firstResults: [Int: CommitScript.Result] = [:]
-        for ((index, _), reply) in zip(firsts, replies) {
-            firstResults[index] = try CommitScript.results(reply, count: 1)[0]
-        }
+        var firsts: [(Int, CommitPart)] = []
+        var wholes: [(Int, CommitPart)] = []
         for index in batch.indices where results[index] == nil {
-            guard case .split(_, let first, let rest) = batch[index].plan else { continue }
-            guard first != nil else {
-                remaining.append((index, rest))
-                continue
+            switch batch[index].plan {
+            case .whole(let part): wholes.append((index, part))
+            case .split(_, let first?, _, _): firsts.append((index, first))
+            case .split: break
             }
-            switch firstResults[index]! {
+        }
+        // Each message's first part decides what happens to the rest of it.
+        var firstResults: [Int: CommitScript.Result] = [:]
+        for (index, result) in try send(firsts.map { .part($0.0, $0.1) } + wholes.map { .part($0.0, $0.1) }) {
+            if case .whole = batch[index].plan { results[index] = result } else { firstResults[index] = result }
+        }
+
+        // What each split message still has to run: its planned parts, or the commands its first part kept.
+        var middle: [Step] = []
+        var finish: [Step] = []
+        for index in batch.indices where results[index] == nil {
+            guard case .split(_, let first, let middleParts, let finishPart) = batch[index].plan else { continue }
+            switch first == nil ? .committed : firstResults[index]! {
             case .committed:
-                remaining.append((index, rest))
+                middle += middleParts.map { .part(index, $0) }
+                finish.append(.part(index, finishPart))
             case .duplicate(let record):
-                guard let rest = record.flatMap({ RedisCommand.decode($0, scripts: [CommitScript.script]) }), !rest.isEmpty else {
+                guard let stored = record.flatMap({ RedisCommand.decode($0, scripts: [CommitScript.script]) }), let last = stored.last else {
                     results[index] = .failed("the marker of an earlier commit does not hold the rest of that commit")
                     continue
                 }
-                remaining.append((index, rest))
+                middle += stored.dropLast().map { .command(index, $0) }
+                finish.append(.command(index, last))
             case let other:
                 results[index] = other
             }
@@ -67,16 +59,56 @@ extension ConsumerWorker {
 
         // Parts in other slots, then the acknowledging parts: a message is acknowledged only when all its
         // other parts are in.
-        let middle = remaining.flatMap { item in item.commands.dropLast().map { (item.index, $0) } }
-        for ((index, _), reply) in zip(middle, try connection.send(middle.map(\.1))) {
-            if case .failed(let reason) = try CommitScript.results(reply, count: 1)[0], results[index] == nil {
-                results[index] = .failed(reason)
-            }
+        for (index, result) in try send(middle) {
+            if case .failed = result, results[index] == nil { results[index] = result }
         }
-        let finishing = remaining.filter { results[$0.index] == nil }
-        for (item, reply) in zip(finishing, try connection.send(finishing.map { $0.commands[$0.commands.count - 1] })) {
-            results[item.index] = try CommitScript.results(reply, count: 1)[0]
+        for (index, result) in try send(finish.filter { results[$0.index] == nil }) {
+            results[index] = result
         }
         return results.map { $0! }
+    }
+
+    /// One step of a split commit: a planned part, or a command kept by an earlier commit's first part.
+    enum Step {
+        case part(Int, CommitPart)
+        case command(Int, RedisCommand)
+
+        var index: Int {
+            switch self {
+            case .part(let index, _), .command(let index, _): index
+            }
+        }
+    }
+
+    /// Sends the steps in one pipeline, the parts of one slot in one script call (the messages of a batch
+    /// are independent, so each part's outcome is its own), and returns each step's result with its
+    /// message's index, in no particular order.
+    private func send(_ steps: [Step]) throws(RedisError) -> [(Int, CommitScript.Result)] {
+        var groups: [HashSlot: [(Int, CommitPart)]] = [:]
+        var order: [HashSlot] = []
+        var single: [(Int, RedisCommand)] = []
+        for step in steps {
+            switch step {
+            case .part(let index, let part):
+                let slot = HashSlot(key: part.marker)
+                if groups[slot] == nil { order.append(slot) }
+                groups[slot, default: []].append((index, part))
+            case .command(let index, let command):
+                single.append((index, command))
+            }
+        }
+        let grouped = order.map { groups[$0]! }
+        let commands = grouped.map { CommitScript.command($0.map(\.1), group: group.name, configuration: configuration) } + single.map(\.1)
+        let replies = try connection.send(commands)
+        var results: [(Int, CommitScript.Result)] = []
+        for (parts, reply) in zip(grouped, replies) {
+            for ((index, _), result) in zip(parts, try CommitScript.results(reply, count: parts.count)) {
+                results.append((index, result))
+            }
+        }
+        for ((index, _), reply) in zip(single, replies.dropFirst(grouped.count)) {
+            results.append((index, try CommitScript.results(reply, count: 1)[0]))
+        }
+        return results
     }
 }
