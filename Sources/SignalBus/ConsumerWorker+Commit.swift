@@ -80,7 +80,7 @@ extension ConsumerWorker {
         }
     }
 
-    /// Sends the steps in one pipeline, the parts of one slot in one script call (the messages of a batch
+    /// Sends the steps in one pipeline, the parts of one slot (all, on one server) in one script call (the messages of a batch
     /// are independent, so each part's outcome is its own), and returns each step's result with its
     /// message's index, in no particular order.
     private func send(_ steps: [Step]) throws(RedisError) -> [(Int, CommitScript.Result)] {
@@ -90,7 +90,8 @@ extension ConsumerWorker {
         for step in steps {
             switch step {
             case .part(let index, let part):
-                let slot = HashSlot(key: part.marker)
+                // One server takes every part in one call; a cluster, one call per slot.
+                let slot = connection.isCluster ? HashSlot(key: part.marker) : HashSlot(0)
                 if groups[slot] == nil { order.append(slot) }
                 groups[slot, default: []].append((index, part))
             case .command(let index, let command):

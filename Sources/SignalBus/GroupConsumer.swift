@@ -62,17 +62,17 @@ public struct GroupConsumer: Service {
                                 var logger = logger
                                 logger[metadataKey: "partition"] = "\(partition)"
                                 let name = "\(group.name)-p\(partition)"
-                                let link: ClusterLink
+                                let cluster: RedisClusterClient
                                 do {
-                                    link = ClusterLink(client: try RedisClusterClient(seeds: seeds, name: name))
+                                    cluster = try RedisClusterClient(seeds: seeds, name: name)
                                 } catch {
                                     logger.critical("cannot reach the cluster", metadata: ["error": "\(error)"])
                                     return
                                 }
                                 await DedicatedThread(name: name).run {
                                     ConsumerWorker(
-                                        group: group, connection: link, partition: partition, configuration: configuration,
-                                        consumerName: consumerName, stop: stop, logger: logger
+                                        group: group, connection: ClusterLink(client: cluster), partition: partition,
+                                        configuration: configuration, consumerName: consumerName, stop: stop, logger: logger
                                     ).run()
                                 }
                             }

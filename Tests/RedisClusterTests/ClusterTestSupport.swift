@@ -35,18 +35,6 @@ extension RedisTestCluster {
     }
 }
 
-/// One counter of a `cmdstat_<command>` line of `INFO commandstats` (`calls`, `rejected_calls`, …); 0 when
-/// the command never ran.
-func commandStat(_ client: RedisClient, _ command: String, _ field: String) async throws -> Int {
-    let info = try await client.execute("INFO", "commandstats").string ?? ""
-    guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }) else { return 0 }
-    for pair in line.drop(while: { $0 != ":" }).dropFirst().split(separator: ",") {
-        let parts = pair.split(separator: "=")
-        if parts.count == 2, parts[0] == field { return Int(parts[1]) ?? 0 }
-    }
-    return 0
-}
-
 /// `GET` through a cluster client, as text.
 func text(_ client: RedisClusterClient, _ key: String) async throws -> String? {
     try await client.execute("GET", key).string

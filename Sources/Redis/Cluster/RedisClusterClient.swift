@@ -284,7 +284,17 @@ public final class RedisClusterClient: Sendable {
         }
     }
 
-    private func configuration(of node: ClusterNode) -> RedisConfiguration {
+    /// The node serving `slot` by the slot map in hand, if one is loaded and no `MOVED` has made it stale;
+    /// `nil` otherwise (then only ``pipeline(_:timeout:)`` knows where to go).
+    func cachedNode(serving slot: HashSlot?) -> ClusterNode? {
+        state.withLock { state in
+            guard let map = state.map, !state.isStale else { return nil }
+            return map.node(serving: slot)
+        }
+    }
+
+    /// Where to connect to reach `node`, with the credentials and timeouts of the first seed.
+    func configuration(of node: ClusterNode) -> RedisConfiguration {
         var configuration = template
         configuration.host = node.host
         configuration.port = node.port
