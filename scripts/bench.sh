@@ -39,7 +39,7 @@ out=$root/.run/bench
 mkdir -p "$out"
 declare -A pids=()
 redis_pid=""
-cluster_pids=()
+GS_CLUSTER_PIDS=()
 
 cleanup() {
     local status=$? entries=() name
@@ -48,7 +48,7 @@ cleanup() {
     for name in "${!pids[@]}"; do entries+=("$name=${pids[$name]}"); done
     ((${#entries[@]} == 0)) || gs_stop_processes 15 "${entries[@]}"
     [[ -z $redis_pid ]] || gs_stop_processes 10 "redis-server=$redis_pid"
-    ((${#cluster_pids[@]} == 0)) || gs_stop_processes 10 "${cluster_pids[@]}"
+    ((${#GS_CLUSTER_PIDS[@]} == 0)) || gs_stop_processes 10 "${GS_CLUSTER_PIDS[@]}"
     if ((status == 0)); then rm -rf "$work"; else echo "bench: failed (status $status); logs kept in $work"; fi
 }
 trap cleanup EXIT
@@ -60,7 +60,6 @@ if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
     GS_CLUSTER_REPLICAS=${BENCH_CLUSTER_REPLICAS:-0} \
         GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --loglevel warning ${BENCH_REDIS_ARGS:-}" \
         gs_start_cluster "$work/cluster"
-    cluster_pids=("${GS_CLUSTER_PIDS[@]}")
     export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
     export BUS_PARTITIONS=${BENCH_PARTITIONS:-8}
     redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), $BUS_PARTITIONS partitions"

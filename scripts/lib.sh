@@ -161,7 +161,8 @@ gs_stop_processes() {
 # GS_CLUSTER_ARGS says otherwise: it is added to every redis-server), each node's files and log in
 # DIR/<port>, joins them with redis-cli --cluster create, and waits until every node reports
 # cluster_state:ok. Sets GS_CLUSTER_PORTS (as created: the first three are masters) and GS_CLUSTER_PIDS
-# (name=pid entries for gs_stop_processes).
+# (name=pid entries for gs_stop_processes), the latter as each node starts, so that a caller's exit trap
+# stops the nodes started before a failure.
 gs_start_cluster() {
     local dir=$1 port bus_port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=()
     shift

@@ -23,7 +23,7 @@ mkdir -p "$run_dir"
 launcher=()
 command -v setsid >/dev/null 2>&1 && launcher=(setsid)
 
-cluster_pids=()
+GS_CLUSTER_PIDS=()
 http_port=${HTTP_PORT:-$(gs_config_value http.port 8080)}
 http_host=${HTTP_HOST:-$(gs_config_value http.host 127.0.0.1)}
 [[ $http_host == 0.0.0.0 || $http_host == "::" ]] && http_host=127.0.0.1
@@ -59,9 +59,9 @@ stop_all() {
         gs_say "stopping the redis-server it started (pid $redis_pid)"
         gs_stop_processes 10 "redis-server=$redis_pid"
     fi
-    if ((${#cluster_pids[@]} > 0)); then
-        gs_say "stopping the local Redis Cluster it started (${#cluster_pids[@]} nodes)"
-        gs_stop_processes 10 "${cluster_pids[@]}"
+    if ((${#GS_CLUSTER_PIDS[@]} > 0)); then
+        gs_say "stopping the local Redis Cluster it started (${#GS_CLUSTER_PIDS[@]} nodes)"
+        gs_stop_processes 10 "${GS_CLUSTER_PIDS[@]}"
     fi
     exit "$code"
 }
@@ -71,7 +71,6 @@ trap 'stop_all $?' EXIT
 if [[ ${RUN_CLUSTER:-} == 1 ]]; then
     rm -rf "$run_dir/cluster"
     gs_start_cluster "$run_dir/cluster" "${launcher[@]}"
-    cluster_pids=("${GS_CLUSTER_PIDS[@]}")
     export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
     gs_say "started a local Redis Cluster (3 masters, 3 replicas) on ports ${GS_CLUSTER_PORTS[*]} (logs: .run/cluster)"
 fi
