@@ -10,14 +10,14 @@ struct RedisProbe {
     /// One client per master (the one server, or each master of a cluster).
     let masters: [RedisClient]
     /// The partitions of every stream (`nil`: one stream per topic).
-    let partitions: [Int?]
+    let partitions: [Partition?]
     /// Commands this probe sent, by the name `INFO commandstats` counts them under (`xinfo|groups`).
     private(set) var sent: [String: Int] = [:]
 
     init(client: any RedisCommandRunner, masters: [RedisClient], partitions: Int) {
         self.client = client
         self.masters = masters
-        self.partitions = partitions > 0 ? Array(0..<partitions) : [nil]
+        self.partitions = partitions > 0 ? Partition.all(partitions) : [nil]
     }
 
     /// A cluster's nodes that are up, as `CLUSTER NODES` on `seed` lists them, masters first.

@@ -34,15 +34,15 @@ public struct BusConfiguration: Sendable, Hashable {
 
     /// The partition of messages about `routingKey` (a goal id, or the channel of an event that is about
     /// no goal); `nil` when streams are not partitioned.
-    public func partition(of routingKey: String) -> Int? {
+    public func partition(of routingKey: String) -> Partition? {
         guard partitions > 0 else { return nil }
-        return HashSlot(key: routingKey).number % partitions
+        return Partition(HashSlot(key: routingKey).number % partitions, of: partitions)
     }
 
     /// The hash of recorded errors of `group`'s messages in `partition`: `errors:<group>`, or
-    /// `errors:<group>:{p<n>}` beside the partition's streams.
-    public static func errorsKey(group: String, partition: Int?) -> String {
+    /// `errors:<group>:{<partition tag>}` beside the partition's streams.
+    public static func errorsKey(group: String, partition: Partition?) -> String {
         guard let partition else { return "errors:\(group)" }
-        return "errors:\(group):{\(Topic.partitionTag(partition))}"
+        return "errors:\(group):{\(partition.tag)}"
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Redis
 
 /// Reads a chain's trace back: every message's ``TraceEntry`` is the value of its done marker
-/// `done:<group>:<message id>` (on a partitioned cluster, `done:{p<n>}:<group>:<message id>` in its
+/// `done:<group>:<message id>` (on a partitioned cluster, `done:{<partition tag>}:<group>:<message id>` in its
 /// partition), so the chain is walked from its root through what each receiver published.
 public enum ChainTrace {
     /// The records of the chain whose root message is `trace`, root first, then each level of what it
@@ -12,13 +12,13 @@ public enum ChainTrace {
     ///   - groups: the groups whose markers to read.
     ///   - partition: the chain's partition (its goal's), when streams are partitioned.
     ///   - redis: where to read them.
-    public static func records(trace: String, groups: [String], partition: Int? = nil, redis: any RedisCommandRunner) async throws -> [TraceRecord] {
+    public static func records(trace: String, groups: [String], partition: Partition? = nil, redis: any RedisCommandRunner) async throws -> [TraceRecord] {
         let decoder = JSONDecoder()
         var records: [TraceRecord] = []
         var seen: Set<String> = [trace]
         var level = [trace]
         while !level.isEmpty {
-            let tag = partition.map(Topic.partitionTag)
+            let tag = partition?.tag
             let keys = level.flatMap { id in groups.map { CommitScript.doneKey(group: $0, id: id, tag: tag) } }
             let replies = try await redis.pipeline(keys.map { RedisCommand("GET", $0) })
             var next: [String] = []

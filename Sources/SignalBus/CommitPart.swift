@@ -90,7 +90,7 @@ enum CommitPlan {
         traceIndexKey.map { touch(HashSlot(key: $0)) }
 
         func part(_ slot: HashSlot, record: [UInt8], last: Bool) -> CommitPart {
-            let tag = slot == home ? (message.partition.map(Topic.partitionTag) ?? slot.tag) : slot.tag
+            let tag = slot == home ? (message.partition?.tag ?? slot.tag) : slot.tag
             return CommitPart(
                 message: message, marker: CommitScript.doneKey(group: context.group, id: message.id, tag: tag), record: record,
                 acknowledges: last, clearError: last ? clearError : nil,

@@ -13,7 +13,7 @@ final class ConsumerWorker {
     let metrics: BusMetrics
     let topics: [Topic]
     /// The partition this worker consumes; `nil` when streams are not partitioned.
-    let partition: Int?
+    let partition: Partition?
     let errorsKey: String
     /// The group's receivers of each topic, in declaration order.
     private let receiversByTopic: [Topic: [Receiver]]
@@ -27,7 +27,7 @@ final class ConsumerWorker {
     private var prefetched: [String: [String: String]] = [:]
 
     init(
-        group: ReceiverGroup, connection: any RedisLink, partition: Int?, configuration: BusConfiguration,
+        group: ReceiverGroup, connection: any RedisLink, partition: Partition?, configuration: BusConfiguration,
         consumerName: String, stop: StopSignal, logger: Logger
     ) {
         self.group = group
@@ -104,7 +104,7 @@ final class ConsumerWorker {
         var messages: [(Message, Int)] = []
         for stream in reply.array ?? [] {
             guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
-                  let topic = Topic.parse(streamKey: key)?.topic else { continue }
+                  let topic = Topic(streamKey: key) else { continue }
             for entry in parts[1].array ?? [] {
                 if let message = try decode(entry, topic: topic) { messages.append((message, 1)) }
             }

@@ -18,7 +18,7 @@ public struct DeadLetters: Sendable {
     /// - Returns: how many were replayed.
     public func replay(stream: String, entryID: String?) async throws -> Int {
         // A topic's messages are announced on the topic's own channel, whatever the partition.
-        let channel = Topic.parse(streamKey: stream)?.topic.key ?? stream
+        let channel = Topic(streamKey: stream)?.key ?? stream
         let dead = Self.key(for: stream, cluster: redis.isCluster)
         let reply = try await redis.run(Self.script, keys: [dead, stream], arguments: [entryID ?? "", channel])
         return reply.int ?? 0

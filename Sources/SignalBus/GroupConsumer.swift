@@ -57,11 +57,11 @@ public struct GroupConsumer: Service {
                     }
                 case .cluster(let seeds):
                     await withTaskGroup(of: Void.self) { workers in
-                        for partition in 0..<max(1, configuration.partitions) {
+                        for partition in Partition.all(max(1, configuration.partitions)) {
                             workers.addTask {
                                 var logger = logger
-                                logger[metadataKey: "partition"] = "\(partition)"
-                                let name = "\(group.name)-p\(partition)"
+                                logger[metadataKey: "partition"] = "\(partition.index)"
+                                let name = "\(group.name)-p\(partition.index)"
                                 let cluster: RedisClusterClient
                                 do {
                                     cluster = try RedisClusterClient(seeds: seeds, name: name)

@@ -15,7 +15,7 @@ public struct Message: Sendable, Hashable {
     /// The payload fields, flattened with dots (`goal_id`, `context.started`, `levels.0.target`).
     public let payload: [String: String]
     /// The partition of the topic's stream it was read from; `nil` when streams are not partitioned.
-    public let partition: Int?
+    public let partition: Partition?
 
     /// The envelope field names, in the order they are written.
     public static let envelopeFields = ["id", "signal", "at_ms", "cause", "trace"]
@@ -23,7 +23,7 @@ public struct Message: Sendable, Hashable {
     /// Creates a message from its parts.
     public init(
         topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
-        partition: Int? = nil
+        partition: Partition? = nil
     ) {
         self.topic = topic
         self.partition = partition
@@ -36,7 +36,7 @@ public struct Message: Sendable, Hashable {
     }
 
     /// Decodes a stream entry's fields; `nil` when the envelope is incomplete or malformed.
-    public init?(topic: Topic, entryID: String, fields: [String: String], partition: Int? = nil) {
+    public init?(topic: Topic, entryID: String, fields: [String: String], partition: Partition? = nil) {
         guard let id = fields["id"], !id.isEmpty,
               let atText = fields["at_ms"], let atMs = Int64(atText) else { return nil }
         var payload = fields

@@ -22,8 +22,8 @@ public struct Publisher: Sendable {
     ///   published before (a retry).
     public func publish(_ messages: [OutgoingMessage]) async throws(RedisError) -> [Bool] {
         guard !messages.isEmpty else { return [] }
-        var order: [Int?] = []
-        var shares: [Int?: [Int]] = [:]
+        var order: [Partition?] = []
+        var shares: [Partition?: [Int]] = [:]
         for (index, message) in messages.enumerated() {
             let partition = configuration.partition(of: message.routingKey ?? message.id)
             if shares[partition] == nil { order.append(partition) }
@@ -44,13 +44,13 @@ public struct Publisher: Sendable {
         return stored
     }
 
-    static func command(for messages: [OutgoingMessage], partition: Int?, maxLength: Int, dedupSeconds: Int) -> RedisCommand {
+    static func command(for messages: [OutgoingMessage], partition: Partition?, maxLength: Int, dedupSeconds: Int) -> RedisCommand {
         var keys = KeyTable()
         var arguments = [String(maxLength), String(dedupSeconds), String(messages.count)]
         for message in messages {
             if let dedupKey = message.dedupKey {
                 // A partition's dedup keys carry its tag, so the script's keys share one cluster slot.
-                let key = partition.map { "\(dedupKey):{\(Topic.partitionTag($0))}" } ?? dedupKey
+                let key = partition.map { "\(dedupKey):{\($0.tag)}" } ?? dedupKey
                 arguments += ["1", keys.index(of: key)]
             } else {
                 arguments.append("0")

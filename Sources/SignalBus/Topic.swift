@@ -24,27 +24,20 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible, Comparable {
     /// The dead-letter stream for this topic: `dead:<key>`.
     public var deadLetterKey: String { "dead:\(key)" }
 
-    /// The stream key of one partition of the topic (`signal:goal.ended:{p3}`), or ``key`` when streams are
-    /// not partitioned (`partition` is `nil`).
-    public func key(partition: Int?) -> String {
+    /// The stream key of one partition of the topic (`signal:goal.ended:{p3-12}`), or ``key`` when streams
+    /// are not partitioned (`partition` is `nil`).
+    public func key(partition: Partition?) -> String {
         guard let partition else { return key }
-        return "\(key):{\(Self.partitionTag(partition))}"
+        return "\(key):{\(partition.tag)}"
     }
 
-    /// The hash tag every key of partition `partition` carries: `p<partition>`.
-    public static func partitionTag(_ partition: Int) -> String { "p\(partition)" }
-
-    /// Parses a stream key, `signal:goal.ended` or one partition's `signal:goal.ended:{p3}`.
-    /// - Returns: the topic and the partition (`nil` for an unpartitioned stream).
-    public static func parse(streamKey: String) -> (topic: Topic, partition: Int?)? {
-        if streamKey.hasSuffix("}"), let open = streamKey.lastIndex(of: "{"),
-           streamKey[..<open].hasSuffix(":"),
-           streamKey[streamKey.index(after: open)...].hasPrefix("p"),
-           let partition = Int(streamKey[streamKey.index(open, offsetBy: 2)..<streamKey.index(before: streamKey.endIndex)]),
-           let topic = Topic(key: String(streamKey[..<streamKey.index(before: open)])) {
-            return (topic, partition)
+    /// Parses a stream key, `signal:goal.ended` or one partition's `signal:goal.ended:{p3-12}`.
+    public init?(streamKey: String) {
+        var key = streamKey
+        if key.hasSuffix("}"), let open = key.lastIndex(of: "{"), key[..<open].hasSuffix(":") {
+            key = String(key[..<key.index(before: open)])
         }
-        return Topic(key: streamKey).map { ($0, nil) }
+        self.init(key: key)
     }
 
     /// Parses a stream key such as `signal:goal.ended`.

@@ -22,7 +22,7 @@ struct Environment {
 
     /// Every stream of `topic`: its own, or each of its partitions' on a cluster.
     func streams(of topic: Topic) -> [String] {
-        bus.partitions > 0 ? (0..<bus.partitions).map { topic.key(partition: $0) } : [topic.key]
+        bus.partitions > 0 ? Partition.all(bus.partitions).map { topic.key(partition: $0) } : [topic.key]
     }
 
     /// The one server's configuration, for the benchmarks that measure a single Redis.

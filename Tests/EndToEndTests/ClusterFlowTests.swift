@@ -126,7 +126,7 @@ struct ClusterFlowTests {
                 }
                 let lag = try await stack.goalctl(["lag"])
                 #expect(lag.status == 0)
-                #expect(lag.output.contains("signal:goal.ended:{p\(Self.partitions - 1)}"))
+                #expect(lag.output.contains(Topics.goalEnded.key(partition: Partition(Self.partitions - 1, of: Self.partitions))))
                 let dead = try await stack.goalctl(["dead", "list"])
                 #expect(dead.output.contains("0 dead letter(s)"), "\(dead.output)")
 
@@ -159,7 +159,8 @@ struct ClusterFlowTests {
 
                 // The master serving the first partition's streams dies while the first half is in flight.
                 let heirs = Dictionary(uniqueKeysWithValues: zip(cluster.masterPorts, cluster.replicaPorts))
-                let victim = try await cluster.slotOwners(askingPort: cluster.masterPorts[0])[HashSlot(key: "{p0}").number]
+                let first = HashSlot(key: Topics.goalEnded.key(partition: Partition(0, of: Self.partitions))).number
+                let victim = try await cluster.slotOwners(askingPort: cluster.masterPorts[0])[first]
                 let heir = try #require(heirs[victim])
                 for body in vacates.prefix(30) { try await stack.postUntilAccepted(body) }
                 let killed = ContinuousClock.now
@@ -167,7 +168,7 @@ struct ClusterFlowTests {
                 var unavailable = 0
                 for body in vacates.suffix(30) { unavailable += try await stack.postUntilAccepted(body) }
                 try await stack.waitFor("the replica to be promoted", timeout: .seconds(30)) {
-                    try await cluster.slotOwners(askingPort: heir)[HashSlot(key: "{p0}").number] == heir
+                    try await cluster.slotOwners(askingPort: heir)[first] == heir
                 }
                 let promoted = ContinuousClock.now - killed
 
@@ -213,7 +214,7 @@ struct ClusterFlowTests {
     /// How many goal.ended entries each goal has, over every partition.
     static func endedGoals(_ redis: any RedisCommandRunner) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for partition in 0..<partitions {
+        for partition in Partition.all(partitions) {
             let entries = (try? await redis.execute("XRANGE", Topics.goalEnded.key(partition: partition), "-", "+"))?.array ?? []
             for entry in entries {
                 if let goal = entry.array?[1].fieldMap["goal_id"] { counts[goal, default: 0] += 1 }
@@ -225,8 +226,8 @@ struct ClusterFlowTests {
     /// Entries ever added to every partition of `topic`'s stream.
     static func total(_ redis: any RedisCommandRunner, _ topic: String) async throws -> Int {
         var total = 0
-        for partition in 0..<partitions {
-            let stream = "\(topic):{\(Topic.partitionTag(partition))}"
+        for partition in Partition.all(partitions) {
+            let stream = Topic(key: topic)!.key(partition: partition)
             // A partition no message reached has no stream.
             if let info = try? await redis.execute("XINFO", "STREAM", stream) {
                 total += info.pairs["entries-added"]?.int ?? 0
@@ -238,7 +239,7 @@ struct ClusterFlowTests {
     /// Whether every group has read and acknowledged everything on every partition.
     static func settled(_ redis: any RedisCommandRunner) async throws -> Bool {
         for topic in Catalogue.topics {
-            for partition in 0..<partitions {
+            for partition in Partition.all(partitions) {
                 for info in try await redis.execute("XINFO", "GROUPS", topic.key(partition: partition)).array ?? [] {
                     let fields = info.pairs
                     if fields["lag"]?.int != 0 || fields["pending"]?.int != 0 { return false }

@@ -5,6 +5,7 @@ import FoundationNetworking
 import PusherWebhook
 import Redis
 import RedisTestSupport
+import SignalBus
 import Testing
 
 /// The real executables (gateway and the five receivers) started against a private redis-server, or a
@@ -212,7 +213,8 @@ final class Stack: @unchecked Sendable {
         // The receivers create their consumer groups on start; wait until every group exists.
         let client = try runner()
         // On a cluster, the first partition's streams stand for all: each partition's worker creates its own.
-        let suffix = cluster == nil ? "" : ":{p0}"
+        let partitions = Int(environment["BUS_PARTITIONS"] ?? "") ?? 6
+        let suffix = cluster == nil ? "" : ":{\(Partition(0, of: partitions).tag)}"
         try await waitFor("every consumer group to exist") {
             var groups = Set<String>()
             for key in ["signal:channel_vacated", "signal:goal.ended", "signal:goal.progressed"].map({ $0 + suffix }) {

@@ -70,7 +70,7 @@ struct ClusterCommitTests {
             #expect(announced.count == 1)
             #expect(announced.first?.array?[1].fieldMap["n"] == "1", "the announcement planned with the state first read")
             #expect(announced.first?.array?[1].fieldMap["cause"] == "m1")
-            #expect(try await redis.execute("GET", "done:{p\(partition)}:counter:m1").string == "trace", "the finishing marker holds the planned trace")
+            #expect(try await redis.execute("GET", "done:{\(partition.tag)}:counter:m1").string == "trace", "the finishing marker holds the planned trace")
         }
     }
 
@@ -85,7 +85,7 @@ struct ClusterCommitTests {
                 OutgoingMessage(topic: Self.request, id: "m\(index)", atMs: 1_000, payload: [("goal_id", goal)], routingKey: goal)
             })
             // The same messages again, as a retried publish would store them: recognised, not counted twice.
-            let stream = Self.request.key(partition: 0)
+            let stream = Self.request.key(partition: Partition(0, of: 1))
             for index in 0..<5 {
                 try await redis.execute("XADD", stream, "*", "id", "m\(index)", "signal", "count.request", "at_ms", "1000", "cause", "", "trace", "m\(index)", "goal_id", goals[index])
             }
@@ -100,7 +100,7 @@ struct ClusterCommitTests {
                 #expect(try await redis.execute("HGET", "count:{\(goal)}", "n").string == "1", "\(goal)")
             }
             #expect(try await redis.execute("HGET", "tally", "total").string == "20")
-            let announced = try await redis.execute("XRANGE", Self.done.key(partition: 0), "-", "+").array ?? []
+            let announced = try await redis.execute("XRANGE", Self.done.key(partition: Partition(0, of: 1)), "-", "+").array ?? []
             #expect(announced.count == 20)
             #expect(Set(announced.compactMap { $0.array?[1].fieldMap["n"] }) == ["1"])
         }
