@@ -14,7 +14,8 @@
 # BENCH_PRELOAD (idle goals stored before the first run, default 0), BENCH_REDIS_ARGS (extra redis-server
 # arguments), LOG_LEVEL (default info, as shipped).
 # BENCH_CLUSTER=1 runs the stack on a local Redis Cluster of 3 masters instead (same persistence),
-# BENCH_CLUSTER_REPLICAS replicas each (default 0), streams split into BENCH_PARTITIONS (default 8).
+# BENCH_CLUSTER_REPLICAS replicas each (default 0), streams split into BENCH_PARTITIONS (default: the
+# services' own, 3).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -61,8 +62,8 @@ if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
         GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --loglevel warning ${BENCH_REDIS_ARGS:-}" \
         gs_start_cluster "$work/cluster"
     export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
-    export BUS_PARTITIONS=${BENCH_PARTITIONS:-8}
-    redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), $BUS_PARTITIONS partitions"
+    [[ -z ${BENCH_PARTITIONS:-} ]] || export BUS_PARTITIONS=$BENCH_PARTITIONS
+    redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), ${BUS_PARTITIONS:-3} partitions"
 else
     redis_port=$(gs_free_port)
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work" \

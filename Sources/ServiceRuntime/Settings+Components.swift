@@ -16,11 +16,11 @@ extension Settings {
 
     /// The signal bus settings under `bus.*` and `trace.*`.
     /// - Parameter cluster: whether Redis is a cluster: only then are streams partitioned (`bus.partitions`,
-    ///   default 6; refused on one server, where the contract's stream names hold).
+    ///   default 3; refused on one server, where the contract's stream names hold).
     public func bus(cluster: Bool = false) throws -> BusConfiguration {
         var bus = BusConfiguration()
         if cluster {
-            bus.partitions = try int("bus.partitions", default: 6, in: 1...1024)
+            bus.partitions = try int("bus.partitions", default: 3, in: 1...1024)
         } else if let partitions = try optionalInt("bus.partitions") {
             throw SettingsError(key: "bus.partitions", message: "\(partitions) asked for on one Redis server; streams are partitioned only on a Redis Cluster (set REDIS_CLUSTER=true or list several nodes in REDIS_URL)")
         }

@@ -213,7 +213,7 @@ final class Stack: @unchecked Sendable {
         // The receivers create their consumer groups on start; wait until every group exists.
         let client = try runner()
         // On a cluster, the first partition's streams stand for all: each partition's worker creates its own.
-        let partitions = Int(environment["BUS_PARTITIONS"] ?? "") ?? 6
+        let partitions = Int(environment["BUS_PARTITIONS"] ?? "") ?? 3
         let suffix = cluster == nil ? "" : ":{\(Partition(0, of: partitions).tag)}"
         try await waitFor("every consumer group to exist") {
             var groups = Set<String>()

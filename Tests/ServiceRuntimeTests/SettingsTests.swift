@@ -30,7 +30,7 @@ struct SettingsTests {
         #expect(try listed.bus(cluster: false).partitions == 0)
         let seeds = [RedisConfiguration(host: "10.0.0.1", port: 7000), RedisConfiguration(host: "10.0.0.2", port: 7001)]
         #expect(try listed.redis() == .cluster(seeds: seeds))
-        #expect(try listed.bus(cluster: true).partitions == 6)
+        #expect(try listed.bus(cluster: true).partitions == 3)
 
         let flagged = try await Settings.load(environment: ["REDIS_URL": "redis://10.0.0.1:7000", "REDIS_CLUSTER": "true", "BUS_PARTITIONS": "3"])
         #expect(try flagged.redis() == .cluster(seeds: [seeds[0]]))
