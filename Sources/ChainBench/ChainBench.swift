@@ -44,17 +44,19 @@ public enum ChainBench {
         let memoryAfter = try await probe.usedMemory()
 
         // Every node's CPU counts, replicas' included: they replay what their masters wrote.
-        var redisPIDs: [Int32] = []
+        // A cluster's nodes are reported one by one (`redis-server:<port>`, masters first), to show the spread.
+        var redisProcesses: [StackProcess] = []
         for node in masters + replicas {
             let text = try await RedisClient(configuration: node, name: "bench-probe").execute("INFO", "server").string ?? ""
             guard let line = text.split(separator: "\r\n").first(where: { $0.hasPrefix("process_id:") }),
                   let pid = Int32(line.dropFirst("process_id:".count)) else {
                 throw ChainBenchError("Redis at \(node.address) did not say its process id (INFO server)")
             }
-            redisPIDs.append(pid)
+            let role = masters.contains(node) ? "" : " replica"
+            redisProcesses.append(StackProcess(name: replicas.isEmpty && masters.count == 1 ? "redis-server" : "redis-server:\(node.port)\(role)", pid: pid))
         }
         let processes = StackProcess.discover(names: services, redisURL: redisURL)
-            + redisPIDs.map { StackProcess(name: "redis-server", pid: $0) } + [StackProcess(name: "goalctl", pid: getpid())]
+            + redisProcesses + [StackProcess(name: "goalctl", pid: getpid())]
         progress("measuring " + processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: " "))
 
         let entriesBefore = try await probe.entriesAdded(ChainVerifier.streams)
