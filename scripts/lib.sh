@@ -176,7 +176,7 @@ gs_start_cluster() {
         while [[ $bus_port == "$port" ]]; do bus_port=$(gs_free_port); done
         mkdir -p "$dir/$port"
         "$@" redis-server --port "$port" --cluster-port "$bus_port" --bind 127.0.0.1 --cluster-enabled yes \
-            --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no \
+            --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no --repl-diskless-sync-delay 0 \
             --dir "$dir/$port" --logfile "$dir/$port/redis.log" --daemonize no "${extra[@]}" </dev/null &
         GS_CLUSTER_PIDS+=("redis-$port=$!")
         GS_CLUSTER_PORTS+=("$port")

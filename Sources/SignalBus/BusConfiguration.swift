@@ -24,7 +24,7 @@ public struct BusConfiguration: Sendable, Hashable {
     public var recoveryInterval: Duration = .seconds(1)
     /// How many times a message is handled again after another replica changed what it read.
     public var conflictRetries: Int = 32
-    /// How many partitions each stream is split into (`signal:goal.ended:{p0}` …), so that a Redis Cluster
+    /// How many partitions each stream is split into (`signal:goal.ended:{p0-0}` …), so that a Redis Cluster
     /// spreads the streams over its masters; 0 keeps one stream per topic under the contract's name. A
     /// chain stays in the partition of its goal, so per-goal order holds.
     public var partitions: Int = 0

@@ -12,7 +12,7 @@ public struct DeadLetters: Sendable {
     /// Moves dead letters back onto their stream with their original envelope (so groups that already
     /// handled the message recognise it by its id), removing them from `dead:<stream>`.
     /// - Parameters:
-    ///   - stream: the stream key (`signal:goal.ended`, a partition's `signal:goal.ended:{p3}`, `outbox:pusher`);
+    ///   - stream: the stream key (`signal:goal.ended`, a partition's `signal:goal.ended:{p1-1}`, `outbox:pusher`);
     ///     its dead letters are in `dead:<stream>`.
     ///   - entryID: one dead-letter entry, or all when `nil`.
     /// - Returns: how many were replayed.

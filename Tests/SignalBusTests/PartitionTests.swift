@@ -14,6 +14,11 @@ struct PartitionTests {
         #expect(Set(Partition.all(count).map(\.tag)).count == count)
     }
 
+    @Test("the default three partitions, as the documentation names them")
+    func defaultTags() {
+        #expect(Partition.all(3).map(\.tag) == ["p0-0", "p1-1", "p2-0"])
+    }
+
     @Test("a partition's keys share its slot; goals map to partitions by their slot")
     func keys() {
         var bus = BusConfiguration()
