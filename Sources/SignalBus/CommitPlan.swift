@@ -1,0 +1,92 @@
+import Redis
+
+/// How a handled message is committed.
+///
+/// On one server it is one ``CommitPart``. In a Redis Cluster it is one part per hash slot it touches,
+/// each with its own done marker, run in order:
+/// 0. a check, without writing, of the hashes it read in slots it does not write (a goal whose session is
+///    changed), since those cannot be checked atomically with the commit;
+/// 1. the part in the slot of the hashes it read and writes (read-set check and those writes); its marker
+///    keeps the commands of the rest, so a redelivery after a crash finishes the very same commit instead
+///    of running the receivers again against state it already changed;
+/// 2. the parts of other slots (plain writes, which cannot conflict);
+/// 3. the part in its stream's slot: emissions, trace entry and the acknowledgement.
+enum CommitPlan {
+    /// All in one part: on one server, or when every key lies in the slot of the message's stream.
+    case whole(CommitPart)
+    /// A cluster commit spread over slots: `checks` of read-only slots, `first` (when the message read a
+    /// hash outside its stream's slot; its marker holds the commands of `middle` and `finish`), the parts of
+    /// other slots, then `finish`, which acknowledges the message.
+    case split(checks: [RedisCommand], first: CommitPart?, middle: [CommitPart], finish: CommitPart)
+
+    /// Plans the commit of what `context`'s receivers asked for.
+    /// - Parameters:
+    ///   - record: the value of the marker that finishes the message (its trace entry, or `1`).
+    ///   - traceIndexKey: the sorted set to index a chain's root in, or `nil`.
+    ///   - clearError: the recorded error to clear (a redelivery).
+    ///   - cluster: whether keys must be grouped by hash slot.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/crossSlot`` when, in a cluster, the receivers read
+    ///   and write hashes of several slots: no one script could check and change them together.
+    static func make(
+        _ context: ReceiverContext, record: [UInt8], traceIndexKey: String?, clearError: (key: String, field: String)?,
+        configuration: BusConfiguration, cluster: Bool
+    ) throws(RedisError) -> CommitPlan {
+        let message = context.message
+        let reads = context.readSet
+        let writes = context.writes.map(\.write)
+        let emissions = context.emissions.map { (emission: $0.emission, id: $0.id) }
+        guard cluster else {
+            return .whole(CommitPart(
+                message: message, marker: CommitScript.doneKey(group: context.group, id: message.id), record: record,
+                acknowledges: true, clearError: clearError, reads: reads, writes: writes, emissions: emissions,
+                traceIndexKey: traceIndexKey
+            ))
+        }
+
+        let home = HashSlot(key: message.streamKey)
+        let writtenSlots = Set(writes.map { HashSlot(key: $0.key) })
+        var readSlots: [HashSlot] = []
+        for read in reads where !readSlots.contains(HashSlot(key: read.key)) { readSlots.append(HashSlot(key: read.key)) }
+        let changed = readSlots.filter(writtenSlots.contains)
+        guard changed.count <= 1 else {
+            throw RedisError(
+                code: .crossSlot,
+                message: "group \(context.group) read and wrote hashes of several cluster slots (\(reads.map(\.key).joined(separator: ", "))); a message may change what it read in one slot only"
+            )
+        }
+        // The slot whose reads are checked atomically with the commit: the one it changes, else the first read.
+        let primary = changed.first ?? readSlots.first
+        let checks = readSlots.filter { $0 != primary }.map { slot in
+            CommitScript.checkCommand(reads.filter { HashSlot(key: $0.key) == slot })
+        }
+        // Slots in the order first touched, the message's own stream slot last.
+        var order: [HashSlot] = []
+        func touch(_ slot: HashSlot) { if slot != home && !order.contains(slot) { order.append(slot) } }
+        primary.map(touch)
+        writes.forEach { touch(HashSlot(key: $0.key)) }
+        emissions.forEach { touch(HashSlot(key: $0.emission.topic.key(partition: message.partition))) }
+        traceIndexKey.map { touch(HashSlot(key: $0)) }
+
+        func part(_ slot: HashSlot, record: [UInt8], last: Bool) -> CommitPart {
+            let tag = slot == home ? (message.partition?.tag ?? slot.tag) : slot.tag
+            return CommitPart(
+                message: message, marker: CommitScript.doneKey(group: context.group, id: message.id, tag: tag), record: record,
+                acknowledges: last, clearError: last ? clearError : nil,
+                reads: slot == primary ? reads.filter { HashSlot(key: $0.key) == slot } : [],
+                writes: writes.filter { HashSlot(key: $0.key) == slot },
+                emissions: emissions.filter { HashSlot(key: $0.emission.topic.key(partition: message.partition)) == slot },
+                traceIndexKey: traceIndexKey.flatMap { HashSlot(key: $0) == slot ? $0 : nil }
+            )
+        }
+        let finish = part(home, record: record, last: true)
+        guard !order.isEmpty || !checks.isEmpty else { return .whole(finish) }
+
+        let readSlot = primary.flatMap { $0 == home ? nil : $0 }
+        let middle = order.filter { $0 != readSlot }.map { part($0, record: Array("1".utf8), last: false) }
+        let first = readSlot.map { slot in
+            let rest = (middle + [finish]).map { CommitScript.command([$0], group: context.group, configuration: configuration) }
+            return part(slot, record: RedisCommand.encode(rest), last: false)
+        }
+        return .split(checks: checks, first: first, middle: middle, finish: finish)
+    }
+}
