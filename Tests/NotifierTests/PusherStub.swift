@@ -51,6 +51,8 @@ final class PusherStub: Sendable {
         var channelPlans: [String: [PlannedAnswer]] = [:]
         var received: [ReceivedRequest] = []
         var running = false
+        /// Why the server stopped before it ran (its port was taken meanwhile).
+        var startFailure: String?
     }
     private let state = Mutex(State())
 
@@ -93,9 +95,21 @@ final class PusherStub: Sendable {
         }
     }
 
-    /// Runs a stub on a free loopback port while `body` runs.
+    /// Runs a stub on a free loopback port while `body` runs. A port found free can be taken by a parallel
+    /// test before the stub binds it: the stub then starts again on another.
     static func with(_ body: (PusherStub) async throws -> Void) async throws {
-        let stub = PusherStub(port: try FreePort.find())
+        var failures: [String] = []
+        for _ in 0..<5 {
+            let stub = PusherStub(port: try FreePort.find())
+            if try await stub.serve(body) { return }
+            failures.append(stub.state.withLock { $0.startFailure } ?? "unknown")
+        }
+        throw TestTimeout(description: "the Pusher stub could not start: \(failures.joined(separator: "; "))")
+    }
+
+    /// Serves while `body` runs; `false` (and `body` not run) when the server could not start.
+    private func serve(_ body: (PusherStub) async throws -> Void) async throws -> Bool {
+        let stub = self
         let router = Router()
         router.post("/apps/:app/events") { request, _ -> Response in
             let buffer = try await request.body.collect(upTo: 1 << 20)
@@ -115,10 +129,22 @@ final class PusherStub: Sendable {
             onServerRunning: { _ in stub.state.withLock { $0.running = true } },
             logger: quiet
         )
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await app.runService(gracefulShutdownSignals: [])
+                } catch {
+                    stub.state.withLock { $0.startFailure = "\(error)" }
+                }
+            }
             do {
-                try await eventually("the Pusher stub to listen", within: .seconds(10)) { stub.state.withLock { $0.running } }
+                try await eventually("the Pusher stub to listen", within: .seconds(10)) {
+                    stub.state.withLock { $0.running || $0.startFailure != nil }
+                }
+                guard stub.state.withLock({ $0.running }) else {
+                    tasks.cancelAll()
+                    return false
+                }
                 try await body(stub)
             } catch {
                 tasks.cancelAll()
@@ -127,6 +153,7 @@ final class PusherStub: Sendable {
             }
             tasks.cancelAll()
             try? await tasks.waitForAll()
+            return true
         }
     }
 }
