@@ -164,16 +164,20 @@ gs_stop_processes() {
 # (name=pid entries for gs_stop_processes), the latter as each node starts, so that a caller's exit trap
 # stops the nodes started before a failure.
 gs_start_cluster() {
-    local dir=$1 port bus_port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=()
+    local dir=$1 port bus_port i replicas=${GS_CLUSTER_REPLICAS:-1} extra=() taken=()
     shift
     read -r -a extra <<<"${GS_CLUSTER_ARGS:-}"
     GS_CLUSTER_PORTS=()
     GS_CLUSTER_PIDS=()
     for ((i = 0; i < 3 * (1 + replicas); i++)); do
+        # Ports are picked while earlier nodes may not have bound theirs yet: never hand one out twice. The
+        # cluster bus defaults to the port + 10000, which may be taken or out of range: pick one too.
         port=$(gs_free_port)
-        # The cluster bus defaults to the port + 10000, which may be taken or out of range: pick one too.
+        while [[ " ${taken[*]} " == *" $port "* ]]; do port=$(gs_free_port); done
+        taken+=("$port")
         bus_port=$(gs_free_port)
-        while [[ $bus_port == "$port" ]]; do bus_port=$(gs_free_port); done
+        while [[ " ${taken[*]} " == *" $bus_port "* ]]; do bus_port=$(gs_free_port); done
+        taken+=("$bus_port")
         mkdir -p "$dir/$port"
         "$@" redis-server --port "$port" --cluster-port "$bus_port" --bind 127.0.0.1 --cluster-enabled yes \
             --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 --save '' --appendonly no --repl-diskless-sync-delay 0 \

@@ -15,21 +15,24 @@ public struct GoalStore: Sendable {
         public let description: String
     }
 
-    /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction (on a
-    /// cluster, whose keys lie in several slots, in one pipeline: the goal hash last, so no signal finds the
-    /// goal before its session and escrow); indexes the goal in `goals:expiring` when it has an `exp`.
+    /// Creates the goal hash, the session's exclusive pair and the escrow hold in one transaction, and indexes
+    /// the goal in `goals:expiring` when it has an `exp`. On a cluster, whose keys lie in several slots, they
+    /// are written in turn: session and escrow, then the goal, then the index.
     public func create(_ spec: GoalSpec) async throws {
         var writes = try Self.commands(creating: spec)
-        let commands: [RedisCommand]
+        let clear = RedisCommand("DEL", Keys.goal(spec.id))
         if redis.isCluster {
-            let goal = writes.removeFirst()
-            _ = try await redis.pipeline([RedisCommand("DEL", Keys.goal(spec.id))])
-            for reply in try await redis.pipeline(writes) { _ = try reply.checked() }
-            commands = [goal]
-        } else {
-            commands = [RedisCommand("MULTI"), RedisCommand("DEL", Keys.goal(spec.id))] + writes + [RedisCommand("EXEC")]
+            // Session pair and escrow hold first, then the goal, then its expiry index: a signal or a sweep that
+            // finds the goal finds it whole.
+            let hash = writes.removeFirst()
+            let index = writes.filter { $0.name == "ZADD" }
+            writes.removeAll { $0.name == "ZADD" }
+            for step in [writes, [clear, hash], index] {
+                for reply in try await redis.pipeline(step) { _ = try reply.checked() }
+            }
+            return
         }
-        let replies = try await redis.pipeline(commands)
+        let replies = try await redis.pipeline([RedisCommand("MULTI"), clear] + writes + [RedisCommand("EXEC")])
         if let failure = replies.compactMap(\.errorMessage).first { throw RedisError(code: .server, message: failure) }
         if let exec = replies.last?.array, let failure = exec.compactMap(\.errorMessage).first {
             throw RedisError(code: .server, message: failure)

@@ -67,25 +67,31 @@ enum CommitPlan {
         emissions.forEach { touch(HashSlot(key: $0.emission.topic.key(partition: message.partition))) }
         traceIndexKey.map { touch(HashSlot(key: $0)) }
 
-        func part(_ slot: HashSlot, record: [UInt8], last: Bool) -> CommitPart {
-            let tag = slot == home ? (message.partition?.tag ?? slot.tag) : slot.tag
+        /// The part of `slot`: with `state`, the writes there (and the reads, in the primary slot); when
+        /// `finishing`, the acknowledgement, the emissions and the trace entry.
+        func part(_ slot: HashSlot, record: [UInt8], state: Bool, finishing: Bool) -> CommitPart {
+            // The finishing marker carries the partition's tag and every other the slot's own, so a first part
+            // in the stream's own slot has a marker apart from the finishing one.
+            let tag = finishing ? (message.partition?.tag ?? slot.tag) : slot.tag
             return CommitPart(
                 message: message, marker: CommitScript.doneKey(group: context.group, id: message.id, tag: tag), record: record,
-                acknowledges: last, clearError: last ? clearError : nil,
-                reads: slot == primary ? reads.filter { HashSlot(key: $0.key) == slot } : [],
-                writes: writes.filter { HashSlot(key: $0.key) == slot },
-                emissions: emissions.filter { HashSlot(key: $0.emission.topic.key(partition: message.partition)) == slot },
-                traceIndexKey: traceIndexKey.flatMap { HashSlot(key: $0) == slot ? $0 : nil }
+                acknowledges: finishing, clearError: finishing ? clearError : nil,
+                reads: state && slot == primary ? reads.filter { HashSlot(key: $0.key) == slot } : [],
+                writes: state ? writes.filter { HashSlot(key: $0.key) == slot } : [],
+                emissions: finishing || slot != home
+                    ? emissions.filter { HashSlot(key: $0.emission.topic.key(partition: message.partition)) == slot } : [],
+                traceIndexKey: state ? traceIndexKey.flatMap { HashSlot(key: $0) == slot ? $0 : nil } : nil
             )
         }
-        let finish = part(home, record: record, last: true)
-        guard !order.isEmpty || !checks.isEmpty else { return .whole(finish) }
+        guard !order.isEmpty || !checks.isEmpty else { return .whole(part(home, record: record, state: true, finishing: true)) }
 
-        let readSlot = primary.flatMap { $0 == home ? nil : $0 }
-        let middle = order.filter { $0 != readSlot }.map { part($0, record: Array("1".utf8), last: false) }
-        let first = readSlot.map { slot in
+        // The primary slot's part goes first, checked atomically with its writes, even when it is the stream's
+        // own slot: no other slot is written before the check has passed.
+        let middle = order.filter { $0 != primary }.map { part($0, record: Array("1".utf8), state: true, finishing: false) }
+        let finish = part(home, record: record, state: primary != home, finishing: true)
+        let first = primary.map { slot in
             let rest = (middle + [finish]).map { CommitScript.command([$0], group: context.group, configuration: configuration) }
-            return part(slot, record: RedisCommand.encode(rest), last: false)
+            return part(slot, record: RedisCommand.encode(rest), state: true, finishing: false)
         }
         return .split(checks: checks, first: first, middle: middle, finish: finish)
     }

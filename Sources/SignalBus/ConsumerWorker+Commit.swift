@@ -39,6 +39,8 @@ extension ConsumerWorker {
         // What each split message still has to run: its planned parts, or the commands its first part kept.
         var middle: [Step] = []
         var finish: [Step] = []
+        // Messages finishing a commit kept by an earlier delivery, with this delivery's own finishing part.
+        var replayed: [(Int, CommitPart)] = []
         for index in batch.indices where results[index] == nil {
             guard case .split(_, let first, let middleParts, let finishPart) = batch[index].plan else { continue }
             switch first == nil ? .committed : firstResults[index]! {
@@ -52,6 +54,7 @@ extension ConsumerWorker {
                 }
                 middle += stored.dropLast().map { .command(index, $0) }
                 finish.append(.command(index, last))
+                replayed.append((index, finishPart))
             case let other:
                 results[index] = other
             }
@@ -65,6 +68,16 @@ extension ConsumerWorker {
         for (index, result) in try send(finish.filter { results[$0.index] == nil }) {
             results[index] = result
         }
+        // The kept commit acknowledged the entry it was planned for. This delivery may be another entry of the
+        // same message (a duplicate, a replayed dead letter): its own finishing part finds the marker set, and
+        // so only acknowledges it and clears its recorded error.
+        let acknowledging = replayed.filter { index, _ in
+            switch results[index] {
+            case .committed?, .duplicate?: true
+            default: false
+            }
+        }
+        _ = try send(acknowledging.map { .part($0.0, $0.1) })
         return results.map { $0! }
     }
 

@@ -41,7 +41,11 @@ public struct GroupConsumer: Service {
     }
 
     /// Consumes until graceful shutdown; then finishes the messages in hand and returns.
+    /// - Throws: ``RedisError`` with code ``RedisError/Code/configuration`` on a cluster with no partitions.
     public func run() async throws {
+        if case .cluster = redis, configuration.partitions == 0 {
+            throw RedisError(code: .configuration, message: "on a Redis Cluster the streams must be partitioned, and bus.partitions is 0")
+        }
         let stop = StopSignal()
         let (group, redis, configuration, consumerName, logger) = (group, redis, configuration, consumerName, logger)
         await withGracefulShutdownHandler {
@@ -57,7 +61,7 @@ public struct GroupConsumer: Service {
                     }
                 case .cluster(let seeds):
                     await withTaskGroup(of: Void.self) { workers in
-                        for partition in Partition.all(max(1, configuration.partitions)) {
+                        for partition in Partition.all(configuration.partitions) {
                             workers.addTask {
                                 var logger = logger
                                 logger[metadataKey: "partition"] = "\(partition.index)"

@@ -103,6 +103,60 @@ struct ClusterCommitTests {
             let announced = try await redis.execute("XRANGE", Self.done.key(partition: Partition(0, of: 1)), "-", "+").array ?? []
             #expect(announced.count == 20)
             #expect(Set(announced.compactMap { $0.array?[1].fieldMap["n"] }) == ["1"])
+            // The repeated entries were acknowledged as duplicates, not left to be dead-lettered.
+            #expect(try await redis.execute("XLEN", DeadLetters.key(for: stream, cluster: true)).int == 0)
+        }
+    }
+
+    @Test("a hash in the stream's own slot is checked and written before any other slot, with a marker of its own")
+    func readInTheStreamSlot() async throws {
+        try await withRedisCluster { cluster in
+            let redis = try cluster.clusterClient()
+            let bus = Self.bus
+            let partition = try #require(bus.partition(of: "g1"))
+            // A hash whose tag is the partition's lies in the stream's slot.
+            let local = "count:{\(partition.tag)}"
+            let group = ReceiverGroup(name: "local", receivers: [
+                Receiver("count", on: [Self.request], guard: { _ in nil }, effect: { context in
+                    let next = (Int(try context.hash(local)["n"] ?? "0") ?? 0) + 1
+                    context.write(.hashIncrement(key: local, field: "n", amount: 1))
+                    context.write(.hashIncrement(key: "tally", field: "total", amount: 1))
+                    context.emit(Self.done, [("n", String(next))])
+                }),
+            ])
+            _ = try await Publisher(redis: redis, configuration: bus).publish([
+                OutgoingMessage(topic: Self.request, id: "m1", atMs: 1_000, payload: [("goal_id", "g1")], routingKey: "g1"),
+            ])
+            let stream = Self.request.key(partition: partition)
+            let entry = try #require(try await redis.execute("XRANGE", stream, "-", "+").array?.first?.array)
+            let message = try #require(Message(topic: Self.request, entryID: entry[0].string ?? "", fields: entry[1].fieldMap, partition: partition))
+            let context = ReceiverContext(message: message, group: "local") { _ in [:] }
+            context.receiver = "count"
+            try group.receivers[0].effect(context)
+            let plan = try CommitPlan.make(context, record: Array("trace".utf8), traceIndexKey: nil, clearError: nil, configuration: bus, cluster: true)
+            guard case .split(_, let first?, let middle, let finish) = plan else {
+                Issue.record("expected a split commit with a first part, got \(plan)")
+                return
+            }
+            #expect(first.writes == [.hashIncrement(key: local, field: "n", amount: 1)])
+            #expect(first.reads.map(\.key) == [local])
+            #expect(!first.acknowledges)
+            #expect(HashSlot(key: first.marker) == HashSlot(key: stream))
+            #expect(first.marker != finish.marker)
+            #expect(middle.map(\.writes) == [[.hashIncrement(key: "tally", field: "total", amount: 1)]])
+            #expect(finish.writes.isEmpty && finish.reads.isEmpty && finish.acknowledges)
+
+            try await withConsumers([GroupConsumer(group: group, redis: .cluster(seeds: cluster.seeds), configuration: bus, logger: testLogger)]) {
+                try await eventually("the message to be acknowledged") {
+                    let pending = try? await redis.execute("XPENDING", stream, "local").array?.first?.int
+                    let read = try? await redis.execute("XINFO", "GROUPS", stream).array?.first?.pairs["entries-read"]?.int
+                    return pending == 0 && read == 1
+                }
+            }
+            #expect(try await redis.execute("HGET", local, "n").string == "1")
+            #expect(try await redis.execute("HGET", "tally", "total").string == "1")
+            let announced = try await redis.execute("XRANGE", Self.done.key(partition: partition), "-", "+").array ?? []
+            #expect(announced.compactMap { $0.array?[1].fieldMap["n"] } == ["1"])
         }
     }
 }
