@@ -20,6 +20,9 @@ enum CommitScript {
         /// Redis refused one of its writes: its marker was given back and it was not acknowledged, so it
         /// is retried and then dead-lettered; writes before the refused one stay.
         case failed(String)
+        /// The connection failed before the message's commit was finished: it stays pending, and its
+        /// redelivery finishes what was committed (a cluster's kept commands) or commits it anew.
+        case interrupted(RedisError)
     }
 
     /// Lua defining `checkReads()`: reads a read set from the arguments (per hash: key, expected existence

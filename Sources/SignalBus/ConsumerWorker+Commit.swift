@@ -8,10 +8,19 @@ extension ConsumerWorker {
     /// other slots, then the parts that acknowledge, so that a message is acknowledged only once every slot
     /// has its share. Within a pipeline, the parts of one slot go in one script call. A first part found
     /// committed before (a crash came between the steps) hands back the rest of its commit, which is
-    /// finished as it was planned.
-    /// - Throws: ``RedisError`` when the connection fails.
-    func commit(_ batch: [PreparedCommit]) throws(RedisError) -> [CommitScript.Result] {
+    /// finished as it was planned. When the connection fails midway, the messages already settled keep their
+    /// outcome and the others are ``CommitScript/Result/interrupted(_:)``.
+    func commit(_ batch: [PreparedCommit]) -> [CommitScript.Result] {
         var results = [CommitScript.Result?](repeating: nil, count: batch.count)
+        do throws(RedisError) {
+            try commit(batch, into: &results)
+        } catch {
+            for index in results.indices where results[index] == nil { results[index] = .interrupted(error) }
+        }
+        return results.map { $0! }
+    }
+
+    private func commit(_ batch: [PreparedCommit], into results: inout [CommitScript.Result?]) throws(RedisError) {
         let checks = batch.indices.flatMap { index -> [(Int, RedisCommand)] in
             if case .split(let checks, _, _, _) = batch[index].plan { return checks.map { (index, $0) } }
             return []
@@ -78,7 +87,6 @@ extension ConsumerWorker {
             }
         }
         _ = try send(acknowledging.map { .part($0.0, $0.1) })
-        return results.map { $0! }
     }
 
     /// One step of a split commit: a planned part, or a command kept by an earlier commit's first part.

@@ -148,7 +148,7 @@ final class ConsumerWorker {
         do {
             for _ in 1...configuration.conflictRetries {
                 let prepared = try prepare(message, deliveries: deliveries, inBatch: false)
-                if try settle(prepared, result: commit([prepared])[0]) { return }
+                if settle(prepared, result: commit([prepared])[0]) { return }
             }
             throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
         } catch {
@@ -188,14 +188,10 @@ final class ConsumerWorker {
         for key in waitingKeys { prefetched[key] = nil }
         waitingKeys = []
         guard !batch.isEmpty else { return }
-        do {
-            for (prepared, result) in zip(batch, try commit(batch)) where !settle(prepared, result: result) {
-                // Handled again on its own, the message may write keys the batch prefetched.
-                prefetched = [:]
-                handle(prepared.message, deliveries: prepared.deliveries)
-            }
-        } catch {
-            for prepared in batch { fail(prepared.message, deliveries: prepared.deliveries, error: error) }
+        for (prepared, result) in zip(batch, commit(batch)) where !settle(prepared, result: result) {
+            // Handled again on its own, the message may write keys the batch prefetched.
+            prefetched = [:]
+            handle(prepared.message, deliveries: prepared.deliveries)
         }
     }
 
@@ -266,6 +262,9 @@ final class ConsumerWorker {
             return false
         case .failed(let reason):
             fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: "Redis refused a write: \(reason)"))
+            return true
+        case .interrupted(let error):
+            fail(prepared.message, deliveries: prepared.deliveries, error: error)
             return true
         }
     }
