@@ -150,17 +150,18 @@ struct DeliveryTests {
     func retriesConnectionErrors() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let closedPort = try FreePort.find()
-            var configuration = NotifierConfiguration(
-                baseURL: URL(string: "http://127.0.0.1:\(closedPort)")!, appID: "1", appKey: "k", appSecret: "s"
-            )
-            configuration.block = .milliseconds(100)
-            configuration.initialBackoff = .milliseconds(20)
-            configuration.maxBackoff = .milliseconds(100)
-            configuration.maxAttempts = 3
-            try await appendOutbox(client, channel: "presence-enc-goal@g-6", event: "goal-ended", data: "{}")
-            try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
-                try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
+            try await FreePort.withRefusingPort { closedPort in
+                var configuration = NotifierConfiguration(
+                    baseURL: URL(string: "http://127.0.0.1:\(closedPort)")!, appID: "1", appKey: "k", appSecret: "s"
+                )
+                configuration.block = .milliseconds(100)
+                configuration.initialBackoff = .milliseconds(20)
+                configuration.maxBackoff = .milliseconds(100)
+                configuration.maxAttempts = 3
+                try await appendOutbox(client, channel: "presence-enc-goal@g-6", event: "goal-ended", data: "{}")
+                try await withNotifier(PusherNotifier(configuration: configuration, redis: .server(server.configuration), logger: testLogger)) {
+                    try await eventually("the entry to be dead-lettered") { try await client.execute("XLEN", "dead:outbox:pusher").int == 1 }
+                }
             }
             let fields = try #require(try await outboxEntries(client, "dead:outbox:pusher").first?.fields)
             #expect(fields["dead.deliveries"] == "3")

@@ -6,11 +6,12 @@ import Testing
 struct RedisConnectionTests {
     @Test("connection refused names host and port")
     func connectionRefused() async throws {
-        let port = try FreePort.find()
-        let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: port))
-        let error = await #expect(throws: RedisError.self) { try await client.execute("PING") }
-        #expect(error?.code == .connect)
-        #expect(error?.message == "connection refused to 127.0.0.1:\(port)")
+        try await FreePort.withRefusingPort { port in
+            let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: port))
+            let error = await #expect(throws: RedisError.self) { try await client.execute("PING") }
+            #expect(error?.code == .connect)
+            #expect(error?.message == "connection refused to 127.0.0.1:\(port)")
+        }
     }
 
     @Test("after the server is killed and restarted the client works again")
