@@ -69,11 +69,7 @@ else
     redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work" \
         --loglevel warning --logfile "$work/redis.log" --daemonize no "${redis_extra[@]}" </dev/null &
     redis_pid=$!
-    for ((i = 0; i < 50; i++)); do
-        [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break
-        sleep 0.1
-    done
-    [[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] || gs_die "redis-server did not start on port $redis_port"
+    gs_wait_until 50 gs_pong "$redis_port" || gs_die "redis-server did not start on port $redis_port"
     export REDIS_URL=redis://127.0.0.1:$redis_port/0
     redis_text="redis 127.0.0.1:$redis_port (AOF everysec)"
 fi
@@ -89,11 +85,8 @@ for svc in "${GS_RECEIVERS[@]}"; do
         pids[$svc-$n]=$!
     done
 done
-for ((i = 0; i < 100; i++)); do
-    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/ready" 2>/dev/null && break
-    sleep 0.1
-done
-curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/ready" || gs_die "the gateway did not become ready"
+gs_wait_until 100 curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/ready" 2>/dev/null \
+    || gs_die "the gateway did not become ready"
 replica_text=$(for svc in "${GS_RECEIVERS[@]}"; do printf '%s×%s ' "$svc" "${replicas[$svc]}"; done)
 echo "bench: $redis_text, gateway :$http_port, $replica_text, $(nproc) cores, binaries from $bin"
 

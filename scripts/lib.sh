@@ -78,6 +78,22 @@ gs_redis_pong() {
     [[ $(gs_redis_cli ping 2>/dev/null) == PONG ]]
 }
 
+# gs_pong PORT: whether the Redis on 127.0.0.1:PORT answers PING.
+gs_pong() {
+    [[ $(redis-cli -p "$1" ping 2>/dev/null) == PONG ]]
+}
+
+# gs_wait_until TRIES COMMAND...: runs COMMAND every 0.1 s until it succeeds, at most TRIES times.
+gs_wait_until() {
+    local tries=$1 i
+    shift
+    for ((i = 0; i < tries; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 # gs_config_value KEY DEFAULT: the dotted KEY from $CONFIG_FILE (or Config/local.json), else DEFAULT.
 gs_config_value() {
     local key=$1 default=$2 file=${CONFIG_FILE:-Config/local.json}
@@ -186,19 +202,16 @@ gs_start_cluster() {
         GS_CLUSTER_PORTS+=("$port")
     done
     for port in "${GS_CLUSTER_PORTS[@]}"; do
-        for ((i = 0; i < 50; i++)); do
-            [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] && break
-            sleep 0.1
-        done
-        [[ $(redis-cli -p "$port" ping 2>/dev/null) == PONG ]] || gs_die "cluster node on port $port did not start: see $dir/$port/redis.log"
+        gs_wait_until 50 gs_pong "$port" || gs_die "cluster node on port $port did not start: see $dir/$port/redis.log"
     done
     redis-cli --cluster create $(printf '127.0.0.1:%s ' "${GS_CLUSTER_PORTS[@]}") --cluster-replicas "$replicas" --cluster-yes \
         >"$dir/create.log" 2>&1 || gs_die "redis-cli --cluster create failed: see $dir/create.log"
     for port in "${GS_CLUSTER_PORTS[@]}"; do
-        for ((i = 0; i < 100; i++)); do
-            redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' && break
-            sleep 0.1
-        done
-        redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || gs_die "the cluster did not come up: see $dir/*/redis.log"
+        gs_wait_until 100 gs_cluster_ok "$port" || gs_die "the cluster did not come up: see $dir/*/redis.log"
     done
+}
+
+# gs_cluster_ok PORT: whether the cluster node on 127.0.0.1:PORT reports cluster_state:ok.
+gs_cluster_ok() {
+    redis-cli -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
 }

@@ -9,15 +9,17 @@ struct RedisProbe {
     let client: any RedisCommandRunner
     /// One client per master (the one server, or each master of a cluster).
     let masters: [RedisClient]
-    /// The partitions of every stream (`nil`: one stream per topic).
-    let partitions: [Partition?]
+    /// How the stack's streams are partitioned.
+    let bus: BusConfiguration
     /// Commands this probe sent, by the name `INFO commandstats` counts them under (`xinfo|groups`).
     private(set) var sent: [String: Int] = [:]
 
     init(client: any RedisCommandRunner, masters: [RedisClient], partitions: Int) {
         self.client = client
         self.masters = masters
-        self.partitions = partitions > 0 ? Partition.all(partitions) : [nil]
+        var bus = BusConfiguration()
+        bus.partitions = partitions
+        self.bus = bus
     }
 
     /// A cluster's nodes that are up, as `CLUSTER NODES` on `seed` lists them, masters first.
@@ -78,7 +80,7 @@ struct RedisProbe {
     mutating func entriesAdded(_ streams: [String]) async throws -> [String: Int] {
         // A topic's stream is split into partitions; other streams (the outbox) are not.
         let keys = streams.flatMap { stream in
-            Topic(key: stream).map { topic in partitions.map { (stream, topic.key(partition: $0)) } } ?? [(stream, stream)]
+            Topic(key: stream).map { topic in bus.streamKeys(of: topic).map { (stream, $0) } } ?? [(stream, stream)]
         }
         sent["xinfo|stream", default: 0] += keys.count
         let replies = try await client.pipeline(keys.map { RedisCommand("XINFO", "STREAM", $0.1) })
@@ -91,7 +93,7 @@ struct RedisProbe {
 
     /// Whether every group of the catalogue has read every entry of its streams and acknowledged it.
     mutating func settled() async throws -> Bool {
-        let streams = Catalogue.topics.flatMap { topic in partitions.map { topic.key(partition: $0) } }
+        let streams = Catalogue.topics.flatMap(bus.streamKeys(of:))
         sent["xinfo|groups", default: 0] += streams.count
         let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
         for reply in replies {

@@ -39,6 +39,11 @@ public struct BusConfiguration: Sendable, Hashable {
         return Partition(HashSlot(key: routingKey).number % partitions, of: partitions)
     }
 
+    /// Every stream of `topic`: its own, or each of its partitions'.
+    public func streamKeys(of topic: Topic) -> [String] {
+        partitions > 0 ? Partition.all(partitions).map { topic.key(partition: $0) } : [topic.key]
+    }
+
     /// The hash of recorded errors of `group`'s messages in `partition`: `errors:<group>`, or
     /// `errors:<group>:{<partition tag>}` beside the partition's streams.
     public static func errorsKey(group: String, partition: Partition?) -> String {

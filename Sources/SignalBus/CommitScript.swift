@@ -244,22 +244,24 @@ enum CommitScript {
             throw RedisError(code: .protocolError, message: "commit answered \(items.count) results for \(count) messages")
         }
         var results: [Result] = []
-        for item in items {
-            if let parts = item.array?.compactMap(\.string), parts.count == 3, parts[0] == "conflict" {
-                results.append(.conflict(key: parts[1], field: parts[2]))
-            } else if let parts = item.array?.compactMap(\.string), parts.count == 2, parts[0] == "failed" {
-                results.append(.failed(parts[1]))
-            } else if item.string == "ok" {
-                results.append(.committed)
-            } else if item.string == "duplicate" {
-                results.append(.duplicate(record: nil))
-            } else if let parts = item.array, parts.count == 2, parts[0].string == "duplicate" {
-                results.append(.duplicate(record: parts[1].bytes ?? []))
-            } else {
-                throw RedisError(code: .protocolError, message: "unexpected commit result \(item)")
-            }
-        }
+        for item in items { results.append(try result(item)) }
         return results
+    }
+
+    /// Reads one part's outcome, as the commit script and ``checkScript`` answer it.
+    static func result(_ item: RedisValue) throws(RedisError) -> Result {
+        if let parts = item.array?.compactMap(\.string), parts.count == 3, parts[0] == "conflict" {
+            return .conflict(key: parts[1], field: parts[2])
+        } else if let parts = item.array?.compactMap(\.string), parts.count == 2, parts[0] == "failed" {
+            return .failed(parts[1])
+        } else if item.string == "ok" {
+            return .committed
+        } else if item.string == "duplicate" {
+            return .duplicate(record: nil)
+        } else if let parts = item.array, parts.count == 2, parts[0].string == "duplicate" {
+            return .duplicate(record: parts[1].bytes ?? [])
+        }
+        throw RedisError(code: .protocolError, message: "unexpected commit result \(try item.checked())")
     }
 
     /// The key remembering that `group` handled the message with envelope id `id`; its value is the

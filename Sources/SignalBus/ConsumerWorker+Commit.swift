@@ -26,7 +26,7 @@ extension ConsumerWorker {
             return []
         }
         for ((index, _), reply) in zip(checks, try connection.send(checks.map(\.1))) {
-            let result = try CommitScript.results(RedisValue.array([reply]), count: 1)[0]
+            let result = try CommitScript.result(reply)
             if case .conflict = result, results[index] == nil { results[index] = result }
         }
 

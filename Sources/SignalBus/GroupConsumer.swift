@@ -43,8 +43,15 @@ public struct GroupConsumer: Service {
     /// Consumes until graceful shutdown; then finishes the messages in hand and returns.
     /// - Throws: ``RedisError`` with code ``RedisError/Code/configuration`` on a cluster with no partitions.
     public func run() async throws {
-        if case .cluster = redis, configuration.partitions == 0 {
-            throw RedisError(code: .configuration, message: "on a Redis Cluster the streams must be partitioned, and bus.partitions is 0")
+        // On a cluster: one worker per partition, each with a cluster client of its own.
+        var partitions: [(Partition, RedisClusterClient)] = []
+        if case .cluster(let seeds) = redis {
+            guard configuration.partitions > 0 else {
+                throw RedisError(code: .configuration, message: "on a Redis Cluster the streams must be partitioned, and bus.partitions is 0")
+            }
+            for partition in Partition.all(configuration.partitions) {
+                partitions.append((partition, try RedisClusterClient(seeds: seeds, name: "\(group.name)-p\(partition.index)")))
+            }
         }
         let stop = StopSignal()
         let (group, redis, configuration, consumerName, logger) = (group, redis, configuration, consumerName, logger)
@@ -59,21 +66,13 @@ public struct GroupConsumer: Service {
                             consumerName: consumerName, stop: stop, logger: logger
                         ).run()
                     }
-                case .cluster(let seeds):
+                case .cluster:
                     await withTaskGroup(of: Void.self) { workers in
-                        for partition in Partition.all(configuration.partitions) {
+                        for (partition, cluster) in partitions {
                             workers.addTask {
                                 var logger = logger
                                 logger[metadataKey: "partition"] = "\(partition.index)"
-                                let name = "\(group.name)-p\(partition.index)"
-                                let cluster: RedisClusterClient
-                                do {
-                                    cluster = try RedisClusterClient(seeds: seeds, name: name)
-                                } catch {
-                                    logger.critical("cannot reach the cluster", metadata: ["error": "\(error)"])
-                                    return
-                                }
-                                await DedicatedThread(name: name).run {
+                                await DedicatedThread(name: "\(group.name)-p\(partition.index)").run {
                                     ConsumerWorker(
                                         group: group, connection: ClusterLink(client: cluster), partition: partition,
                                         configuration: configuration, consumerName: consumerName, stop: stop, logger: logger

@@ -50,7 +50,7 @@ struct DeadCommand: AsyncParsableCommand {
     /// Every stream whose consumers dead-letter: the flow's signals and tasks (each partition's on a
     /// cluster), and the Pusher outbox.
     static func streams(_ environment: Environment) -> [String] {
-        Catalogue.topics.flatMap(environment.streams(of:)) + [Keys.pusherOutbox]
+        Catalogue.topics.flatMap(environment.bus.streamKeys(of:)) + [Keys.pusherOutbox]
     }
 
     static func validated(_ key: String, _ environment: Environment) throws -> String {

@@ -20,11 +20,6 @@ struct Environment {
         )
     }
 
-    /// Every stream of `topic`: its own, or each of its partitions' on a cluster.
-    func streams(of topic: Topic) -> [String] {
-        bus.partitions > 0 ? Partition.all(bus.partitions).map { topic.key(partition: $0) } : [topic.key]
-    }
-
     /// The one server's configuration, for the benchmarks that measure a single Redis.
     func server(for command: String) throws -> RedisConfiguration {
         guard case .server(let configuration) = endpoint else {

@@ -10,7 +10,7 @@ struct LagCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = try await Environment.load()
         print("stream".padding(toLength: 34, withPad: " ", startingAt: 0) + "group".padding(toLength: 10, withPad: " ", startingAt: 0) + "   lag  pending  length")
-        for stream in Catalogue.topics.flatMap(environment.streams(of:)) {
+        for stream in Catalogue.topics.flatMap(environment.bus.streamKeys(of:)) {
             let length = try await environment.redis.execute("XLEN", stream).int ?? 0
             let groups = (try? await environment.redis.execute("XINFO", "GROUPS", stream))?.array ?? []
             for info in groups {

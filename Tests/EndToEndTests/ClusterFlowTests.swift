@@ -214,8 +214,8 @@ struct ClusterFlowTests {
     /// How many goal.ended entries each goal has, over every partition.
     static func endedGoals(_ redis: any RedisCommandRunner) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for partition in Partition.all(partitions) {
-            let entries = (try? await redis.execute("XRANGE", Topics.goalEnded.key(partition: partition), "-", "+"))?.array ?? []
+        for stream in bus.streamKeys(of: Topics.goalEnded) {
+            let entries = (try? await redis.execute("XRANGE", stream, "-", "+"))?.array ?? []
             for entry in entries {
                 if let goal = entry.array?[1].fieldMap["goal_id"] { counts[goal, default: 0] += 1 }
             }
@@ -226,8 +226,7 @@ struct ClusterFlowTests {
     /// Entries ever added to every partition of `topic`'s stream.
     static func total(_ redis: any RedisCommandRunner, _ topic: String) async throws -> Int {
         var total = 0
-        for partition in Partition.all(partitions) {
-            let stream = Topic(key: topic)!.key(partition: partition)
+        for stream in bus.streamKeys(of: Topic(key: topic)!) {
             // A partition no message reached has no stream.
             if let info = try? await redis.execute("XINFO", "STREAM", stream) {
                 total += info.pairs["entries-added"]?.int ?? 0
@@ -238,12 +237,10 @@ struct ClusterFlowTests {
 
     /// Whether every group has read and acknowledged everything on every partition.
     static func settled(_ redis: any RedisCommandRunner) async throws -> Bool {
-        for topic in Catalogue.topics {
-            for partition in Partition.all(partitions) {
-                for info in try await redis.execute("XINFO", "GROUPS", topic.key(partition: partition)).array ?? [] {
-                    let fields = info.pairs
-                    if fields["lag"]?.int != 0 || fields["pending"]?.int != 0 { return false }
-                }
+        for stream in Catalogue.topics.flatMap(bus.streamKeys(of:)) {
+            for info in try await redis.execute("XINFO", "GROUPS", stream).array ?? [] {
+                let fields = info.pairs
+                if fields["lag"]?.int != 0 || fields["pending"]?.int != 0 { return false }
             }
         }
         return true

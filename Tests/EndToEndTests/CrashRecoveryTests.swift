@@ -17,11 +17,7 @@ struct CrashRecoveryTests {
             let redis = stack.client()
             let t = Int64(Date().timeIntervalSince1970) - 200
             // Even goals complete (vacated at T+400); odd ones stop short (T+100) and stay active.
-            try await Self.fleet.create(redis)
-            for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
-            }
-            try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
+            try await Self.fleet.startTimers(on: stack, at: t)
 
             let victims = ["karaoke", "goals", "sessions", "escrow", "tracking"]
             var batches: [[UInt8]] = []
@@ -94,11 +90,7 @@ struct CrashRecoveryTests {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "4"]) { stack in
             let redis = stack.client()
             let t = Int64(Date().timeIntervalSince1970) - 200
-            try await Self.fleet.create(redis)
-            for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<start + 20, at: t)).0 == 200)
-            }
-            try await eventually("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
+            try await Self.fleet.startTimers(on: stack, at: t)
             let extra = ["karaoke", "goals", "sessions"].flatMap { service in [2, 3].map { (service, "\(service)#\($0)") } }
             var stops: [String: Int32?] = [:]
             for start in stride(from: 0, to: Self.goals, by: 10) {

@@ -1,5 +1,7 @@
 import GoalDomain
 import Redis
+import RedisTestSupport
+import Testing
 
 /// Numbered exclusive goals `<prefix>-<n>` (target 360 s, 100 held in escrow) and the webhooks that drive
 /// them, for the tests that push many goals through the stack.
@@ -15,6 +17,18 @@ struct GoalFleet {
             spec.amount = 100
             try await store.create(spec)
         }
+    }
+
+    /// Creates every goal of the fleet on `stack`, occupies them all at `t` (webhooks of 20 events) and waits
+    /// until karaoke has started every timer.
+    func startTimers(on stack: Stack, at t: Int64) async throws {
+        let redis = stack.client()
+        try await create(redis)
+        for start in stride(from: 0, to: count, by: 20) {
+            let (status, answer) = try await stack.post(webhook("channel_occupied", goals: start..<min(start + 20, count), at: t))
+            #expect(status == 200, "occupy webhook answered \(status): \(answer)")
+        }
+        try await stack.waitFor("every timer to start") { try await isSettled(redis, [("signal:channel_occupied", "karaoke")]) }
     }
 
     /// One webhook body with an event `name` for each of `goals` (by number), as Pusher batches them.

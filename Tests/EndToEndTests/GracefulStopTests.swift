@@ -16,13 +16,7 @@ struct GracefulStopTests {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "2000", "BUS_BATCH_SIZE": "16"]) { stack in
             let redis = stack.client()
             let t = Int64(Date().timeIntervalSince1970)
-            try await Self.fleet.create(redis)
-            for start in stride(from: 0, to: Self.goals, by: 20) {
-                #expect(try await stack.post(Self.fleet.webhook("channel_occupied", goals: start..<min(start + 20, Self.goals), at: t)).0 == 200)
-            }
-            try await stack.waitFor("every timer to start") {
-                try await isSettled(redis, [("signal:channel_occupied", "karaoke")])
-            }
+            try await Self.fleet.startTimers(on: stack, at: t)
 
             // Vacate every goal while stopping karaoke and goals in the middle of the work.
             var stops: [String: (status: Int32?, seconds: Double)] = [:]
