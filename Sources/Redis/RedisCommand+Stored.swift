@@ -3,6 +3,7 @@ extension RedisCommand {
     /// Redis and sent later, as they were.
     public static func encode(_ commands: [RedisCommand]) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(commands.reduce(0) { $0 + $1.maximumRESPCount })
         for command in commands { command.appendRESP(to: &bytes) }
         return bytes
     }

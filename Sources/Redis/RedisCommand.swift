@@ -53,35 +53,40 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         self.arguments.append(contentsOf: arguments)
     }
 
-    /// Appends the command in Redis's wire format (RESP: an array of bulk strings) to `buffer`.
+    /// Appends the command in Redis's wire format (RESP: an array of bulk strings) to `buffer`, without
+    /// allocating: this runs for every argument of every command sent.
     func appendRESP(to buffer: inout [UInt8]) {
-        let storage = storage
-        buffer.reserveCapacity(buffer.count + storage.count + 16 * (lengths.count + 1))
         buffer.append(UInt8(ascii: "*"))
         Self.appendDecimal(lengths.count, to: &buffer)
-        var offset = 0
-        for length in lengths {
-            buffer += [13, 10, UInt8(ascii: "$")]
-            Self.appendDecimal(length, to: &buffer)
-            buffer += [13, 10]
-            buffer += storage[offset..<offset + length]
-            offset += length
+        arguments.storage.withUnsafeBufferPointer { storage in
+            var offset = 0
+            for length in lengths {
+                buffer.append(13)
+                buffer.append(10)
+                buffer.append(UInt8(ascii: "$"))
+                Self.appendDecimal(length, to: &buffer)
+                buffer.append(13)
+                buffer.append(10)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: storage[offset..<offset + length]))
+                offset += length
+            }
         }
-        buffer += [13, 10]
+        buffer.append(13)
+        buffer.append(10)
     }
 
+    /// The bytes ``appendRESP(to:)`` appends, at most (a pipeline's buffer is reserved once).
+    var maximumRESPCount: Int { arguments.storage.count + 16 * (lengths.count + 1) }
+
     private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        if value < 10 {
-            buffer.append(UInt8(48 + value))
-            return
-        }
-        var digits: [UInt8] = []
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
         var rest = value
-        while rest > 0 {
-            digits.append(UInt8(48 + rest % 10))
-            rest /= 10
-        }
-        buffer += digits.reversed()
+        repeat {
+            buffer.append(UInt8(48 + rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// The number of arguments, the command name included.

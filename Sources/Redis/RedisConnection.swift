@@ -78,8 +78,7 @@ public final class RedisConnection {
     ) throws(RedisError) -> [RedisValue] {
         try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
         // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
-        var encoded: [UInt8] = []
-        for command in commands { command.appendRESP(to: &encoded) }
+        let encoded = RedisCommand.encode(commands)
         let status = encoded.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }

@@ -13,24 +13,66 @@ public enum ChainTrace {
     ///   - partition: the chain's partition (its goal's), when streams are partitioned.
     ///   - redis: where to read them.
     public static func records(trace: String, groups: [String], partition: Partition? = nil, redis: any RedisCommandRunner) async throws -> [TraceRecord] {
-        let decoder = JSONDecoder()
         var records: [TraceRecord] = []
+        var atMs: Int64 = 0
         var seen: Set<String> = [trace]
-        var level = [trace]
+        // The messages of the next level: each id with its cause and topic, as the level before published it.
+        var level: [(id: String, cause: String, topic: Topic?)] = [(trace, "", nil)]
         while !level.isEmpty {
             let tag = partition?.tag
-            let keys = level.flatMap { id in groups.map { CommitScript.doneKey(group: $0, id: id, tag: tag) } }
+            let keys = level.flatMap { message in groups.map { CommitScript.doneKey(group: $0, id: message.id, tag: tag) } }
             let replies = try await redis.pipeline(keys.map { RedisCommand("GET", $0) })
-            var next: [String] = []
-            for reply in replies {
-                guard let bytes = reply.bytes, let entry = try? decoder.decode(TraceEntry.self, from: Data(bytes)) else { continue }
+            var next: [(id: String, cause: String, topic: Topic?)] = []
+            for (index, reply) in replies.enumerated() {
+                let message = level[index / groups.count]
+                guard let bytes = reply.bytes, let stored = try? decoder.decode(StoredEntry.self, from: Data(bytes)),
+                      let topic = Topic(key: stored.topic) ?? message.topic else { continue }
+                if message.cause.isEmpty, let root = stored.atMs { atMs = root }
+                let entry = TraceEntry(
+                    atMs: atMs, topic: topic, message: message.id, cause: message.cause, group: groups[index % groups.count],
+                    receivers: stored.receivers.map(\.outcome)
+                )
                 records += entry.records
                 for outcome in entry.receivers {
-                    for published in outcome.published where seen.insert(published.id).inserted { next.append(published.id) }
+                    for published in outcome.published where seen.insert(published.id).inserted {
+                        next.append((published.id, message.id, Topic(key: "\(published.kind):\(published.signal)")))
+                    }
                 }
             }
             level = next
         }
         return records
+    }
+
+    private static let decoder = JSONDecoder()
+
+    /// A ``TraceEntry`` as stored.
+    private struct StoredEntry: Decodable {
+        struct Receiver: Decodable {
+            var receiver: String
+            var reason: String?
+            var published: [String]?
+            var writes: [String]?
+
+            var outcome: TraceEntry.Outcome {
+                TraceEntry.Outcome(
+                    receiver: receiver, acted: reason == nil, reason: reason ?? "",
+                    published: (published ?? []).compactMap { item in
+                        guard let hash = item.lastIndex(of: "#"), let topic = Topic(key: String(item[..<hash])) else { return nil }
+                        return TraceRecord.Published(signal: topic.name, kind: topic.kind.rawValue, id: String(item[item.index(after: hash)...]))
+                    },
+                    writes: writes ?? []
+                )
+            }
+        }
+
+        var topic: String
+        /// The chain's event time, on a root's entries only.
+        var atMs: Int64?
+        var receivers: [Receiver]
+
+        enum CodingKeys: String, CodingKey {
+            case topic, atMs = "at_ms", receivers
+        }
     }
 }

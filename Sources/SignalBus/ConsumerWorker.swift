@@ -217,8 +217,7 @@ final class ConsumerWorker {
             ))
         }
         let entry = TraceEntry(
-            atMs: message.atMs, signal: message.topic.name, kind: message.topic.kind.rawValue,
-            message: message.id, cause: message.cause, group: group.name, receivers: outcomes
+            atMs: message.atMs, topic: message.topic, message: message.id, cause: message.cause, group: group.name, receivers: outcomes
         )
         // Tracing off (`traceSeconds` 0) keeps no trace and no index; a chain is indexed under its goal by
         // the groups handling its root, for `goalctl trace <goal>`.

@@ -41,10 +41,22 @@ public struct TraceRecord: Sendable, Hashable, Codable {
 }
 
 /// What one group did with one message, kept as the value of its done marker `done:<group>:<message id>`:
-/// the message, then each receiver's outcome in declaration order.
-public struct TraceEntry: Sendable, Hashable, Codable {
+/// each receiver's outcome in declaration order.
+///
+/// Stored compactly, since one is kept per message per group: what the marker's key and the chain already
+/// say (the message id, the group, the cause, the chain's event time) is left out. The stored JSON has the
+/// message's `topic` (its stream name, `signal:goal.ended`), `at_ms` on a chain's root only, and per
+/// receiver its name, then either the `reason` it returned or what it `published` (`<topic>#<id>`) and the
+/// `writes` it asked for, each left out when empty:
+///
+/// ```json
+/// {"topic":"signal:goal.completed","receivers":[{"receiver":"notify_livestream_mvps","reason":"not a livestream goal"},
+///  {"receiver":"deactivate_goal","published":["task:deactivate_goal#7b06c0fbf4b038e1a99f"]}]}
+/// ```
+/// ``ChainTrace`` reads a chain's entries back into ``TraceRecord``s.
+public struct TraceEntry: Sendable, Hashable {
     /// One receiver's outcome.
-    public struct Outcome: Sendable, Hashable, Codable {
+    public struct Outcome: Sendable, Hashable {
         /// The receiver.
         public var receiver: String
         /// Whether it acted (`false`: it returned).
@@ -59,66 +71,62 @@ public struct TraceEntry: Sendable, Hashable, Codable {
 
     /// The chain's event time, Unix ms.
     public var atMs: Int64
-    /// The topic's bare name.
-    public var signal: String
-    /// `signal` or `task`.
-    public var kind: String
+    /// The handled message's topic.
+    public var topic: Topic
     /// The handled message's envelope id.
     public var message: String
-    /// Its cause's id.
+    /// Its cause's id; empty for a chain's root.
     public var cause: String
     /// The group that handled it.
     public var group: String
     /// Each receiver's outcome, in declaration order.
     public var receivers: [Outcome]
 
-    enum CodingKeys: String, CodingKey {
-        case atMs = "at_ms", signal, kind, message, cause, group, receivers
-    }
-
     /// One record per receiver.
     public var records: [TraceRecord] {
         receivers.map {
             TraceRecord(
-                atMs: atMs, signal: signal, kind: kind, message: message, cause: cause, group: group, receiver: $0.receiver,
-                acted: $0.acted, reason: $0.reason, published: $0.published, writes: $0.writes
+                atMs: atMs, signal: topic.name, kind: topic.kind.rawValue, message: message, cause: cause, group: group,
+                receiver: $0.receiver, acted: $0.acted, reason: $0.reason, published: $0.published, writes: $0.writes
             )
         }
     }
 
-    /// The entry as compact JSON (UTF-8), written straight into bytes: one is built per message per group.
+    /// The entry as stored (compact JSON, UTF-8), written straight into bytes: one is built per message per group.
     var json: [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(160 + 120 * receivers.count)
+        bytes.reserveCapacity(64 + 80 * receivers.count)
         func put(_ text: StaticString) {
             bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
-        put(#"{"at_ms":"#); bytes += Array(String(atMs).utf8)
-        put(#","signal":"#); JSONText.appendQuoted(signal, to: &bytes)
-        put(#","kind":"#); JSONText.appendQuoted(kind, to: &bytes)
-        put(#","message":"#); JSONText.appendQuoted(message, to: &bytes)
-        put(#","cause":"#); JSONText.appendQuoted(cause, to: &bytes)
-        put(#","group":"#); JSONText.appendQuoted(group, to: &bytes)
+        put(#"{"topic":"#); JSONText.appendQuoted(topic.key, to: &bytes)
+        if cause.isEmpty {
+            put(#","at_ms":"#); bytes.append(contentsOf: String(atMs).utf8)
+        }
         put(#","receivers":["#)
         for (index, outcome) in receivers.enumerated() {
             if index > 0 { put(",") }
             put(#"{"receiver":"#); JSONText.appendQuoted(outcome.receiver, to: &bytes)
-            put(outcome.acted ? #","acted":true"# : #","acted":false"#)
-            put(#","reason":"#); JSONText.appendQuoted(outcome.reason, to: &bytes)
-            put(#","published":["#)
-            for (number, item) in outcome.published.enumerated() {
-                if number > 0 { put(",") }
-                put(#"{"signal":"#); JSONText.appendQuoted(item.signal, to: &bytes)
-                put(#","kind":"#); JSONText.appendQuoted(item.kind, to: &bytes)
-                put(#","id":"#); JSONText.appendQuoted(item.id, to: &bytes)
-                put("}")
+            if !outcome.acted {
+                put(#","reason":"#); JSONText.appendQuoted(outcome.reason, to: &bytes)
             }
-            put(#"],"writes":["#)
-            for (number, write) in outcome.writes.enumerated() {
-                if number > 0 { put(",") }
-                JSONText.appendQuoted(write, to: &bytes)
+            if !outcome.published.isEmpty {
+                put(#","published":["#)
+                for (number, item) in outcome.published.enumerated() {
+                    if number > 0 { put(",") }
+                    JSONText.appendQuoted("\(item.kind):\(item.signal)#\(item.id)", to: &bytes)
+                }
+                put("]")
             }
-            put("]}")
+            if !outcome.writes.isEmpty {
+                put(#","writes":["#)
+                for (number, write) in outcome.writes.enumerated() {
+                    if number > 0 { put(",") }
+                    JSONText.appendQuoted(write, to: &bytes)
+                }
+                put("]")
+            }
+            put("}")
         }
         put("]}")
         return bytes
