@@ -79,16 +79,17 @@ enum CommitScript {
             elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
             elseif op == 'ZREM' then redis.call('ZREM', key, take())
             elseif op == 'XADD' then
-              local args = {'XADD', key, 'MAXLEN', '~', maxlen, '*'}
-              for _, value in ipairs(takeFields()) do args[#args + 1] = value end
-              redis.call(unpack(args))
+              local count = tonumber(take()) * 2
+              local last = i + count - 1
+              redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i, last))
+              i = last + 1
             else
               error('unknown write ' .. tostring(op))
             end
           end
           for _ = 1, tonumber(take()) do
             local key, channel = takeKey(), take()
-            announce(key, channel, maxlen, takeFields())
+            announceTaken(key, channel, maxlen)
           end
           if take() == '1' then
             local indexKey, score, member = takeKey(), take(), take()
@@ -216,14 +217,10 @@ enum CommitScript {
         for entry in part.emissions {
             arguments.append(keys.index(of: entry.emission.topic.key(partition: message.partition)))
             arguments.append(entry.emission.topic.key)
-            arguments.append(Message.envelopeFields.count + entry.emission.payload.count)
-            for (field, value) in [
+            BusLua.appendMessage([
                 ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
                 ("cause", message.id), ("trace", message.trace),
-            ] + entry.emission.payload {
-                arguments.append(field)
-                arguments.append(value)
-            }
+            ] + entry.emission.payload, to: &arguments)
         }
 
         if let traceIndexKey = part.traceIndexKey {

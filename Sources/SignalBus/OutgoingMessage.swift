@@ -36,18 +36,19 @@ public struct OutgoingMessage: Sendable, Hashable {
     }
 
     /// The stream fields: envelope then payload.
-    var fields: [String] {
-        var fields = ["id", id, "signal", topic.name, "at_ms", String(atMs), "cause", cause, "trace", trace]
-        for (field, value) in payload { fields += [field, value] }
-        return fields
+    var fields: [(String, String)] {
+        [("id", id), ("signal", topic.name), ("at_ms", String(atMs)), ("cause", cause), ("trace", trace)] + payload
     }
 
     public static func == (lhs: OutgoingMessage, rhs: OutgoingMessage) -> Bool {
-        lhs.fields == rhs.fields && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic && lhs.routingKey == rhs.routingKey
+        lhs.fields.elementsEqual(rhs.fields, by: ==) && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic && lhs.routingKey == rhs.routingKey
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(fields)
+        for (field, value) in fields {
+            hasher.combine(field)
+            hasher.combine(value)
+        }
         hasher.combine(dedupKey)
     }
 }

@@ -46,18 +46,22 @@ public struct Publisher: Sendable {
 
     static func command(for messages: [OutgoingMessage], partition: Partition?, maxLength: Int, dedupSeconds: Int) -> RedisCommand {
         var keys = KeyTable()
-        var arguments = [String(maxLength), String(dedupSeconds), String(messages.count)]
+        var arguments = RedisArguments(reservingBytes: 512 * messages.count)
+        arguments.append(maxLength)
+        arguments.append(dedupSeconds)
+        arguments.append(messages.count)
         for message in messages {
             if let dedupKey = message.dedupKey {
                 // A partition's dedup keys carry its tag, so the script's keys share one cluster slot.
                 let key = partition.map { "\(dedupKey):{\($0.tag)}" } ?? dedupKey
-                arguments += ["1", keys.index(of: key)]
+                arguments.append("1")
+                arguments.append(keys.index(of: key))
             } else {
                 arguments.append("0")
             }
-            let fields = message.fields
-            arguments += [keys.index(of: message.topic.key(partition: partition)), message.topic.key, String(fields.count / 2)]
-            arguments += fields
+            arguments.append(keys.index(of: message.topic.key(partition: partition)))
+            arguments.append(message.topic.key)
+            BusLua.appendMessage(message.fields, to: &arguments)
         }
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
@@ -70,11 +74,13 @@ public struct Publisher: Sendable {
           if take() == '1' then
             fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
           end
-          local key, channel, fields = takeKey(), take(), takeFields()
+          local key, channel = takeKey(), take()
           if fresh then
-            announce(key, channel, maxlen, fields)
+            announceTaken(key, channel, maxlen)
             stored[n] = 1
           else
+            -- Skip the fields and the JSON text of a message published before.
+            i = i + tonumber(take()) * 2 + 1
             stored[n] = 0
           end
         end
