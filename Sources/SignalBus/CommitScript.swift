@@ -26,8 +26,8 @@ enum CommitScript {
     }
 
     /// Lua defining `checkReads()`: reads a read set from the arguments (per hash: key, expected existence
-    /// or `-`, then fields with their presence and value) and returns `nil` when it is unchanged, else
-    /// `{'conflict', key, field}`.
+    /// or `-`, the field count, the field names, then each field's presence and value) and returns `nil`
+    /// when it is unchanged, else `{'conflict', key, field}`.
     private static let readCheck = #"""
         local function checkReads()
           for _ = 1, tonumber(take()) do
@@ -36,12 +36,16 @@ enum CommitScript {
               return {'conflict', key, 'exists'}
             end
             if count > 0 then
-              local fields, present, expected = {}, {}, {}
-              for n = 1, count do fields[n], present[n], expected[n] = take(), take(), take() end
-              local actual = redis.call('HMGET', key, unpack(fields))
+              -- The field names come first, so HMGET takes them in one unpack; then each one's presence and
+              -- value, compared in place: no Lua table is built per read.
+              local actual = redis.call('HMGET', key, unpack(ARGV, i, i + count - 1))
+              local names = i
+              i = i + count
               for n = 1, count do
-                if (present[n] == '1' and actual[n] ~= expected[n]) or (present[n] ~= '1' and actual[n]) then
-                  return {'conflict', key, fields[n]}
+                local present, expected = ARGV[i], ARGV[i + 1]
+                i = i + 2
+                if (present == '1' and actual[n] ~= expected) or (present ~= '1' and actual[n]) then
+                  return {'conflict', key, ARGV[names + n - 1]}
                 end
               end
             end
@@ -105,12 +109,14 @@ enum CommitScript {
             if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
           end
           if take() == '1' then redis.call('HDEL', takeKey(), take()) end
-          if not redis.call('SET', done, record, 'NX', 'EX', ttl) then
+          -- GET answers the value of a marker already there (a duplicate), and nil when this claimed it.
+          local earlier = redis.call('SET', done, record, 'NX', 'EX', ttl, 'GET')
+          if earlier then
             if stream then
               table.insert(acks[stream], entry)
               return 'duplicate'
             end
-            return {'duplicate', redis.call('GET', done) or ''}
+            return {'duplicate', earlier}
           end
           local conflict = checkReads()
           if conflict then
@@ -177,8 +183,8 @@ enum CommitScript {
             let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
             arguments.append(provenByFields ? "-" : read.existed.map { $0 ? "1" : "0" } ?? "-")
             arguments.append(read.fields.count)
-            for (field, value) in read.fields {
-                arguments.append(field)
+            for (field, _) in read.fields { arguments.append(field) }
+            for (_, value) in read.fields {
                 arguments.append(value == nil ? "0" : "1")
                 arguments.append(value ?? "")
             }

@@ -120,7 +120,10 @@ struct ReferenceFlowTests {
             #expect(karaokeMetrics.contains(#"receiver_outcomes_total{group="karaoke",receiver="karaoke_control",outcome="acted",reason=""} 1"#))
             #expect(karaokeMetrics.contains(#"receiver_outcomes_total{group="karaoke",receiver="trigger_online",outcome="returned",reason="acts on channel_occupied"} 1"#))
             #expect(karaokeMetrics.contains(#"handler_duration_seconds_count{group="karaoke",stream="signal:channel_vacated"} 1"#))
-            #expect(karaokeMetrics.contains(#"group_lag{group="karaoke",stream="signal:channel_vacated"} 0"#))
+            // The lag gauge is measured once a second: wait for a measurement taken after the vacate was read.
+            try await stack.waitFor("karaoke's lag gauge at 0", timeout: .seconds(5)) {
+                try await stack.get("/metrics", from: "karaoke").1.contains(#"group_lag{group="karaoke",stream="signal:channel_vacated"} 0"#)
+            }
             let escrowMetrics = try await stack.get("/metrics", from: "escrow").1
             #expect(escrowMetrics.contains(#"receiver_outcomes_total{group="escrow",receiver="trigger_exclusive_goal_escrow_refund",outcome="returned",reason="progress ≥ target"} 1"#))
             for service in ["karaoke", "goals", "sessions", "escrow", "tracking"] {
