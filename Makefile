@@ -8,6 +8,7 @@
 #   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
 #   make soak      10 minutes of constant load on the release build, memory sampled (not part of make test)
 #   make bench     the performance profile of the whole chain on a fresh release stack (not part of make test)
+#   make redis-cost  Redis instructions per chain, counted under valgrind: a figure the machine's noise leaves alone
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
 #   make clean     remove build products and local run state
 
@@ -31,10 +32,10 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test faults run cluster-run smoke soak bench compose-check clean
+.PHONY: help deps build release test faults run cluster-run smoke soak bench redis-cost compose-check clean
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/deps.sh
@@ -74,6 +75,10 @@ soak: release
 # BENCH_GOALS sets the profile's size; scripts/bench.sh lists the other knobs (replicas, preload, Redis).
 bench: release
 	scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_GOALS)
+
+# REDIS_COST_GOALS sets how many chains are counted (default 1000); compare runs of the same size.
+redis-cost: release
+	scripts/redis-cost.sh "$$($(SWIFT) build -c release --show-bin-path)" $(REDIS_COST_GOALS)
 
 compose-check: deps
 	$(DOCKER_COMPOSE) -f docker-compose.yml config -q

@@ -3,23 +3,33 @@
 #
 #   scripts/deps.sh           install what is missing (as root, or through sudo)
 #   scripts/deps.sh --check   only report; exit 1 when something is missing
+#   scripts/deps.sh --also PACKAGE:COMMAND ...
+#                             the same, with more packages a tool needs (valgrind:valgrind for redis-cost.sh)
 #
 # Quiet when everything is there. Swift itself comes with the machine (/opt/swift) and is not installed here.
 set -euo pipefail
 
 check_only=false
-case "${1:-}" in
-    --check) check_only=true ;;
-    "") ;;
-    -h | --help)
-        sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
-        exit 0
-        ;;
-    *)
-        echo "deps: unknown argument '$1' (use --check or nothing)" >&2
-        exit 2
-        ;;
-esac
+also=()
+while (($# > 0)); do
+    case "$1" in
+        --check) check_only=true ;;
+        --also)
+            [[ ${2:-} == *:* ]] || { echo "deps: --also needs PACKAGE:COMMAND (COMMAND may be empty)" >&2; exit 2; }
+            also+=("$2")
+            shift
+            ;;
+        -h | --help)
+            sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *)
+            echo "deps: unknown argument '$1' (use --check, --also PACKAGE:COMMAND or nothing)" >&2
+            exit 2
+            ;;
+    esac
+    shift
+done
 
 # package:command — a package counts as present when dpkg says it is installed, or, for those that
 # provide a command, when that command is already on PATH (installed some other way).
@@ -30,6 +40,7 @@ wanted=(
     "redis-tools:redis-cli"
     "docker-compose:docker-compose"
     "curl:curl"
+    ${also[@]+"${also[@]}"}
 )
 
 installed() {
