@@ -12,12 +12,18 @@ public enum MessageID {
 
     /// A 20-character lowercase hex digest of `text` (80 bits of SHA-256).
     public static func digest(_ text: String) -> String {
-        let hash = SHA256.hash(data: Array(text.utf8))
-        var hex = ""
-        hex.reserveCapacity(20)
-        for byte in hash.prefix(10) {
-            hex += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        var input = text
+        let hash = input.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return hash.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 20) { hex in
+                for index in 0..<10 {
+                    hex[2 * index] = hexDigits[Int(bytes[index] >> 4)]
+                    hex[2 * index + 1] = hexDigits[Int(bytes[index] & 0x0f)]
+                }
+                return 20
+            }
         }
-        return hex
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
