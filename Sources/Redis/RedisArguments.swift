@@ -1,8 +1,9 @@
 /// Arguments gathered before the command that carries them is known (a script's `ARGV`, built while its
 /// `KEYS` are still being collected), stored contiguously like ``RedisCommand``'s.
 public struct RedisArguments: Sendable, Hashable {
-    private(set) var storage: [UInt8] = []
-    private(set) var lengths: [Int] = []
+    // Visible to inlinable code so that callers in other modules append without a generic call per argument.
+    @usableFromInline var storage: [UInt8] = []
+    @usableFromInline var lengths: [Int] = []
 
     /// An empty list, with room for about `bytes` bytes.
     public init(reservingBytes bytes: Int = 0) {
@@ -12,7 +13,9 @@ public struct RedisArguments: Sendable, Hashable {
     /// The number of arguments.
     public var count: Int { lengths.count }
 
-    /// Appends one argument.
+    /// Appends one argument. Inlinable: it runs for every argument of every commit, and a caller in another
+    /// module gets it specialized for the argument's type.
+    @inlinable
     public mutating func append(_ argument: some RedisArgument) {
         let before = storage.count
         argument.appendRedisBytes(to: &storage)

@@ -5,25 +5,25 @@ public protocol RedisArgument {
 }
 
 extension String: RedisArgument {
-    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    @inlinable public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
 }
 
 extension Substring: RedisArgument {
-    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
+    @inlinable public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: utf8) }
 }
 
 extension Int: RedisArgument {
-    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
+    @inlinable public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: String(self).utf8) }
 }
 
 extension Array: RedisArgument where Element == UInt8 {
-    public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
+    @inlinable public func appendRedisBytes(to buffer: inout [UInt8]) { buffer.append(contentsOf: self) }
 }
 
 /// One Redis command as binary-safe arguments, stored contiguously.
 public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
     /// The command name, then its arguments.
-    private(set) var arguments = RedisArguments()
+    @usableFromInline var arguments = RedisArguments()
     /// The script an `EVALSHA` runs, so the connection can fall back to `EVAL`.
     var script: RedisScript?
 
@@ -43,7 +43,8 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         for argument in arguments { append(argument) }
     }
 
-    /// Appends one argument.
+    /// Appends one argument (inlinable, as ``RedisArguments/append(_:)`` is).
+    @inlinable
     public mutating func append(_ argument: some RedisArgument) {
         arguments.append(argument)
     }

@@ -36,15 +36,15 @@ public struct Message: Sendable, Hashable {
     }
 
     /// Decodes a stream entry's fields; `nil` when the envelope is incomplete or malformed.
-    public init?(topic: Topic, entryID: String, fields: [String: String], partition: Partition? = nil) {
+    public init?(topic: Topic, entryID: String, fields: consuming [String: String], partition: Partition? = nil) {
         guard let id = fields["id"], !id.isEmpty,
               let atText = fields["at_ms"], let atMs = Int64(atText) else { return nil }
-        var payload = fields
+        let cause = fields["cause"] ?? ""
+        let trace = fields["trace"] ?? id
+        // The entry's own fields become the payload in place: no copy of the dictionary per message.
+        var payload = consume fields
         for name in Self.envelopeFields { payload[name] = nil }
-        self.init(
-            topic: topic, entryID: entryID, id: id, atMs: atMs,
-            cause: fields["cause"] ?? "", trace: fields["trace"] ?? id, payload: payload, partition: partition
-        )
+        self.init(topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, payload: payload, partition: partition)
     }
 
     /// The stream it was read from: the topic's key, or its partition's.
