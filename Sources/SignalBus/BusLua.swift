@@ -7,9 +7,10 @@ public enum BusLua {
     /// - `announce(key, channel, maxlen, fields)`: one `XADD` of `fields` to stream `key` (`MAXLEN ~ maxlen`
     ///   unless `maxlen` is `nil`) and one `PUBLISH` of the same fields as a JSON object on `channel` (the
     ///   topic's own name, also for a partition's stream, so one subscription sees every partition);
-    /// - `announceTaken(key, channel, maxlen)`: the same for a message whose fields and JSON come next in
-    ///   `ARGV` (a field count, the field/value pairs, then the JSON text, as ``appendMessage(_:to:)`` lays them
-    ///   out): the fields go to `XADD` in one `unpack`, with no Lua table and no JSON encoding per message.
+    /// - `announceTaken(key, channel, maxlen)`: the same, always trimmed, for a message whose fields and JSON
+    ///   come next in `ARGV` (a field count, the field/value pairs, then the JSON text, as
+    ///   ``appendMessage(_:to:)`` lays them out): the fields go to `XADD` in one `unpack`, with no Lua table
+    ///   and no JSON encoding per message.
     public static let prelude = #"""
         local i = 1
         local function take() local v = ARGV[i]; i = i + 1; return v end
