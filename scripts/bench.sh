@@ -16,6 +16,7 @@
 # BENCH_CLUSTER=1 runs the stack on a local Redis Cluster of 3 masters instead (same persistence),
 # BENCH_CLUSTER_REPLICAS replicas each (default 0), streams split into BENCH_PARTITIONS (default: the
 # services' own, 3).
+# shellcheck disable=SC2034  # pids is read by gs_stop_all, through a nameref
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,11 +44,10 @@ redis_pid=""
 GS_CLUSTER_PIDS=()
 
 cleanup() {
-    local status=$? entries=() name
+    local status=$?
     trap '' INT TERM PIPE
     set +e
-    for name in "${!pids[@]}"; do entries+=("$name=${pids[$name]}"); done
-    ((${#entries[@]} == 0)) || gs_stop_processes 15 "${entries[@]}"
+    gs_stop_all pids 15
     [[ -z $redis_pid ]] || gs_stop_processes 10 "redis-server=$redis_pid"
     ((${#GS_CLUSTER_PIDS[@]} == 0)) || gs_stop_processes 10 "${GS_CLUSTER_PIDS[@]}"
     if ((status == 0)); then rm -rf "$work"; else echo "bench: failed (status $status); logs kept in $work"; fi
@@ -61,7 +61,8 @@ if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
     GS_CLUSTER_REPLICAS=${BENCH_CLUSTER_REPLICAS:-0} \
         GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --loglevel warning ${BENCH_REDIS_ARGS:-}" \
         gs_start_cluster "$work/cluster"
-    export REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
+    REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
+    export REDIS_URL
     [[ -z ${BENCH_PARTITIONS:-} ]] || export BUS_PARTITIONS=$BENCH_PARTITIONS
     redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), ${BUS_PARTITIONS:-3} partitions"
 else

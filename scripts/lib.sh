@@ -172,6 +172,14 @@ gs_stop_processes() {
     done
 }
 
+# gs_stop_all PIDS TIMEOUT: gs_stop_processes for every NAME=PID of the associative array named PIDS.
+gs_stop_all() {
+    local -n gs_stop_all_pids=$1
+    local entries=() name
+    for name in "${!gs_stop_all_pids[@]}"; do entries+=("$name=${gs_stop_all_pids[$name]}"); done
+    ((${#entries[@]} == 0)) || gs_stop_processes "$2" "${entries[@]}"
+}
+
 # gs_start_cluster DIR LAUNCHER...: starts a local Redis Cluster of 3 masters, each with
 # GS_CLUSTER_REPLICAS replicas (default 1), on free loopback ports (node timeout 2 s; no persistence unless
 # GS_CLUSTER_ARGS says otherwise: it is added to every redis-server), each node's files and log in

@@ -10,6 +10,7 @@
 # its work (scripts, stream reads, the AOF, parsing requests). The run's seeding and checks are included,
 # so compare figures of runs with the same GOALS. Redis runs about 50 times slower under callgrind: the
 # services wait for it, and the chain rate printed means nothing here. valgrind is installed when missing.
+# shellcheck disable=SC2034  # pids is read by gs_stop_all, through a nameref
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,11 +28,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/goal-signals-redis-cost.XXXXXX")
 declare -A pids=()
 redis_pid=""
 cleanup() {
-    local status=$? entries=() name
+    local status=$?
     trap '' INT TERM PIPE
     set +e
-    for name in "${!pids[@]}"; do entries+=("$name=${pids[$name]}"); done
-    ((${#entries[@]} == 0)) || gs_stop_processes 15 "${entries[@]}"
+    gs_stop_all pids 15
     [[ -z $redis_pid ]] || gs_stop_processes 60 "redis-server=$redis_pid"
     if ((status == 0)); then rm -rf "$work"; else echo "redis-cost: failed (status $status); logs kept in $work"; fi
 }
@@ -62,9 +62,7 @@ echo "redis-cost: $goals chains, Redis under callgrind (about 50× slower), bina
 "$bin/goalctl" bench chains --goals "$goals" --concurrency 64 --connections 2 | grep -E '^(result|redis commands)'
 
 # Stopping Redis makes callgrind write its counts.
-entries=()
-for name in "${!pids[@]}"; do entries+=("$name=${pids[$name]}"); done
-gs_stop_processes 15 "${entries[@]}"
+gs_stop_all pids 15
 pids=()
 redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
 gs_stop_processes 60 "redis-server=$redis_pid"
