@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standard performance profile of the whole chain, on a fresh stack of release binaries: its own
-# redis-server (AOF, appendfsync everysec, as the compose stack) and the six services on free loopback ports,
-# driven by `goalctl bench chains`.
+# redis-server (AOF, appendfsync everysec, no RDB compression, as the compose stack) and the six services on
+# free loopback ports, driven by `goalctl bench chains`.
 #
 #   scripts/bench.sh BIN_DIR [GOALS]
 #
@@ -59,7 +59,7 @@ trap 'exit 143' TERM
 export CONFIG_FILE=$root/Config/local.json
 if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
     GS_CLUSTER_REPLICAS=${BENCH_CLUSTER_REPLICAS:-0} \
-        GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --loglevel warning ${BENCH_REDIS_ARGS:-}" \
+        GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --rdbcompression no --loglevel warning ${BENCH_REDIS_ARGS:-}" \
         gs_start_cluster "$work/cluster"
     REDIS_URL="redis://$(printf '127.0.0.1:%s,' "${GS_CLUSTER_PORTS[@]:0:3}" | sed 's/,$//')"
     export REDIS_URL
@@ -67,7 +67,7 @@ if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
     redis_text="cluster of 3 masters × ${BENCH_CLUSTER_REPLICAS:-0} replicas (AOF everysec), ${BUS_PARTITIONS:-3} partitions"
 else
     redis_port=$(gs_free_port)
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --dir "$work" \
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --rdbcompression no --dir "$work" \
         --loglevel warning --logfile "$work/redis.log" --daemonize no "${redis_extra[@]}" </dev/null &
     redis_pid=$!
     gs_wait_until 50 gs_pong "$redis_port" || gs_die "redis-server did not start on port $redis_port"

@@ -41,7 +41,7 @@ trap 'exit 143' TERM
 
 redis_port=$(gs_free_port)
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec \
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync everysec --rdbcompression no \
     --dir "$work" --loglevel warning --daemonize no </dev/null >"$work/redis.log" 2>&1 &
 redis_pid=$!
 gs_wait_until 300 gs_pong "$redis_port" || gs_die "redis-server did not start under valgrind on port $redis_port"
