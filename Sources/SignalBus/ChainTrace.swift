@@ -25,7 +25,7 @@ public enum ChainTrace {
             var next: [(id: String, cause: String, topic: Topic?)] = []
             for (index, reply) in replies.enumerated() {
                 let message = level[index / groups.count]
-                guard let bytes = reply.bytes, let stored = try? decoder.decode(StoredEntry.self, from: Data(bytes)),
+                guard let bytes = reply.bytes, let stored = StoredEntry.decode(bytes),
                       let topic = Topic(key: stored.topic) ?? message.topic else { continue }
                 if message.cause.isEmpty, let root = stored.atMs { atMs = root }
                 let entry = TraceEntry(
@@ -44,10 +44,28 @@ public enum ChainTrace {
         return records
     }
 
-    private static let decoder = JSONDecoder()
-
     /// A ``TraceEntry`` as stored.
     private struct StoredEntry: Decodable {
+        private static let decoder = JSONDecoder()
+
+        /// Reads a marker's value: the compact entry, or the longer one of versions before it (every field of
+        /// ``TraceRecord`` but `receiver`), which a stack in the middle of an upgrade still holds. `nil` for
+        /// anything else (a marker of `1`, with tracing off).
+        static func decode(_ bytes: [UInt8]) -> StoredEntry? {
+            let data = Data(bytes)
+            if let entry = try? decoder.decode(StoredEntry.self, from: data) { return entry }
+            guard let legacy = try? decoder.decode(LegacyEntry.self, from: data) else { return nil }
+            return StoredEntry(
+                topic: "\(legacy.kind):\(legacy.signal)", atMs: legacy.atMs,
+                receivers: legacy.receivers.map {
+                    Receiver(
+                        receiver: $0.receiver, reason: $0.acted ? nil : $0.reason,
+                        published: $0.published.map { "\($0.kind):\($0.signal)#\($0.id)" }, writes: $0.writes
+                    )
+                }
+            )
+        }
+
         struct Receiver: Decodable {
             var receiver: String
             var reason: String?
@@ -73,6 +91,26 @@ public enum ChainTrace {
 
         enum CodingKeys: String, CodingKey {
             case topic, atMs = "at_ms", receivers
+        }
+    }
+
+    /// An entry as versions before the compact one stored it.
+    private struct LegacyEntry: Decodable {
+        struct Receiver: Decodable {
+            var receiver: String
+            var acted: Bool
+            var reason: String
+            var published: [TraceRecord.Published]
+            var writes: [String]
+        }
+
+        var atMs: Int64
+        var signal: String
+        var kind: String
+        var receivers: [Receiver]
+
+        enum CodingKeys: String, CodingKey {
+            case atMs = "at_ms", signal, kind, receivers
         }
     }
 }

@@ -170,6 +170,35 @@ struct ExactlyOnceTests {
         }
     }
 
+    @Test("a chain whose root was traced by an earlier version, in the longer format, is read back whole")
+    func traceAcrossFormats() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            // The root's marker as versions before the compact entry wrote it; its child's in today's format.
+            let legacy = #"{"at_ms":1732600000999,"signal":"bus.traced","kind":"signal","message":"root-9","cause":"","group":"first","#
+                + #""receivers":[{"receiver":"skipper","acted":false,"reason":"not my signal","published":[],"writes":[]},"#
+                + #"{"receiver":"actor","acted":true,"reason":"","published":[{"signal":"bus.work","kind":"task","id":"job-9"}],"#
+                + #""writes":["HSET h f=v"]}]}"#
+            let compact = #"{"topic":"task:bus.work","receivers":[{"receiver":"worker","reason":"only a"}]}"#
+            try await client.execute("SET", "done:first:root-9", legacy)
+            try await client.execute("SET", "done:second:job-9", compact)
+
+            let records = try await traceRecords(client, "root-9")
+            #expect(records.map(\.receiver) == ["skipper", "actor", "worker"])
+            #expect(records.map(\.acted) == [false, true, false])
+            #expect(records.map(\.reason) == ["not my signal", "", "only a"])
+            #expect(records.map(\.message) == ["root-9", "root-9", "job-9"])
+            #expect(records.map(\.cause) == ["", "", "root-9"])
+            #expect(records.map(\.signal) == ["bus.traced", "bus.traced", "bus.work"])
+            #expect(records.map(\.kind) == ["signal", "signal", "task"])
+            #expect(records.map(\.atMs) == [1_732_600_000_999, 1_732_600_000_999, 1_732_600_000_999])
+            #expect(records[1].published.map(\.id) == ["job-9"])
+            #expect(records[1].published.map(\.signal) == ["bus.work"])
+            #expect(records[1].published.map(\.kind) == ["task"])
+            #expect(records[1].writes == ["HSET h f=v"])
+        }
+    }
+
     @Test("each group's done marker holds its trace entry: one record per receiver, read back across the chain")
     func traceRecordsPerReceiver() async throws {
         try await withRedisServer { server in
