@@ -13,6 +13,15 @@ enum GoalPrefetch {
             return keys
         }
     }
+
+    /// For messages of `topics`, the session its prefetched goal hash names (`session_id`).
+    static func session(on topics: Set<Topic>) -> @Sendable (Message, (String) -> [String: String]?) -> [String] {
+        { message, prefetched in
+            guard topics.contains(message.topic), let id = message.goalID,
+                  let session = prefetched(Keys.goal(id))?["session_id"], !session.isEmpty else { return [] }
+            return [Keys.session(session)]
+        }
+    }
 }
 
 extension Message {

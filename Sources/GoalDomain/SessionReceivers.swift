@@ -19,7 +19,7 @@ public enum SessionReceivers {
             cleanupExpiredExclusiveGoalPairs(retention: settings.pairRetentionSeconds),
             invalidateCachedPusherChannelData,
             startSnapshot,
-        ], prefetch: GoalPrefetch.goal(on: [Topics.goalEnded]))
+        ], prefetch: GoalPrefetch.goal(on: [Topics.goalEnded]), prefetchNamed: GoalPrefetch.session(on: [Topics.goalEnded]))
     }
 
     static let updateAndNotifySessionKaraokeGoal = Receiver("update_and_notify_session_karaoke_goal", on: [Topics.goalProgressed], guard: { context in

@@ -156,13 +156,17 @@ final class ConsumerWorker {
         }
     }
 
-    /// Loads, in one pipeline, the hashes the group declares it will read for these messages.
+    /// Loads the hashes the group declares it will read for these messages: one pipeline for those the
+    /// messages name, then one for those the loaded hashes name.
     private func prefetch(_ messages: [Message]) {
-        var keys: [String] = []
+        load(messages.flatMap(group.prefetch))
+        load(messages.flatMap { group.prefetchNamed($0) { [prefetched] key in prefetched[key] } })
+    }
+
+    /// Loads `keys` (each once) in one pipeline into ``prefetched``.
+    private func load(_ keys: [String]) {
         var seen: Set<String> = []
-        for message in messages {
-            for key in group.prefetch(message) where seen.insert(key).inserted { keys.append(key) }
-        }
+        let keys = keys.filter { prefetched[$0] == nil && seen.insert($0).inserted }
         guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }) else { return }
         for (key, reply) in zip(keys, replies) where reply.errorMessage == nil {
             prefetched[key] = reply.fieldMap

@@ -11,6 +11,9 @@ public struct ReceiverGroup: Sendable {
     /// The hashes the group's receivers will read for a message, loaded for a whole batch in one round trip
     /// before its receivers run (any other hash is loaded when first read).
     public let prefetch: @Sendable (Message) -> [String]
+    /// The hashes the receivers will read that only the hashes of ``prefetch`` name (a goal's session): given
+    /// the message and a lookup of what was prefetched, loaded for the whole batch in a second round trip.
+    public let prefetchNamed: @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String]
 
     /// Declares a group.
     /// - Parameters:
@@ -18,15 +21,18 @@ public struct ReceiverGroup: Sendable {
     ///   - receivers: the receivers in declaration order.
     ///   - traceIndexKey: the sorted set indexing a chain for tracing, per message.
     ///   - prefetch: the hashes the receivers will read for a message, loaded ahead for the whole batch.
+    ///   - prefetchNamed: the hashes they will read that the prefetched hashes name, loaded ahead too.
     public init(
         name: String, receivers: [Receiver],
         traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil },
-        prefetch: @escaping @Sendable (Message) -> [String] = { _ in [] }
+        prefetch: @escaping @Sendable (Message) -> [String] = { _ in [] },
+        prefetchNamed: @escaping @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String] = { _, _ in [] }
     ) {
         self.name = name
         self.receivers = receivers
         self.traceIndexKey = traceIndexKey
         self.prefetch = prefetch
+        self.prefetchNamed = prefetchNamed
     }
 
     /// Every topic some receiver of the group listens to, sorted by key.
