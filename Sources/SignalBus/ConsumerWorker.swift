@@ -159,12 +159,12 @@ final class ConsumerWorker {
     /// Loads the hashes the group declares it will read for these messages: one pipeline for those the
     /// messages name, then one for those the loaded hashes name.
     private func prefetch(_ messages: [Message]) {
-        load(messages.flatMap(group.prefetch))
-        load(messages.flatMap { group.prefetchNamed($0) { [prefetched] key in prefetched[key] } })
+        prefetch(keys: messages.flatMap(group.prefetch))
+        prefetch(keys: messages.flatMap { group.prefetchNamed($0) { [prefetched] key in prefetched[key] } })
     }
 
-    /// Loads `keys` (each once) in one pipeline into ``prefetched``.
-    private func load(_ keys: [String]) {
+    /// Loads the hashes `keys` (each once) in one pipeline into ``prefetched``.
+    private func prefetch(keys: [String]) {
         var seen: Set<String> = []
         let keys = keys.filter { prefetched[$0] == nil && seen.insert($0).inserted }
         guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }) else { return }
