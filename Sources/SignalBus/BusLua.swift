@@ -7,10 +7,11 @@ public enum BusLua {
     /// - `announce(key, channel, maxlen, fields)`: one `XADD` of `fields` to stream `key` (`MAXLEN ~ maxlen`
     ///   unless `maxlen` is `nil`) and one `PUBLISH` of the same fields as a JSON object on `channel` (the
     ///   topic's own name, also for a partition's stream, so one subscription sees every partition);
-    /// - `announceTaken(key, channel, maxlen)`: the same, always trimmed, for a message whose fields and JSON
-    ///   come next in `ARGV` (a field count, the field/value pairs, then the JSON text, as
-    ///   ``appendMessage(_:to:)`` lays them out): the fields go to `XADD` in one `unpack`, with no Lua table
-    ///   and no JSON encoding per message.
+    /// - `appendTaken(key, maxlen)`: one `XADD … MAXLEN ~ maxlen` of the fields next in `ARGV` (a field count,
+    ///   then the field/value pairs), in one `unpack`, with no Lua table;
+    /// - `announceTaken(key, channel, maxlen)`: the same for a message laid out by ``appendMessage(_:to:)``
+    ///   (its fields, then their JSON text), then the `PUBLISH` of that text: no JSON encoding in Redis;
+    ///   `skipTaken()` steps over such a message.
     public static let prelude = #"""
         local i = 1
         local function take() local v = ARGV[i]; i = i + 1; return v end
@@ -29,12 +30,20 @@ public enum BusLua {
           redis.call(unpack(args))
           redis.call('PUBLISH', channel, cjson.encode(message))
         end
-        local function announceTaken(key, channel, maxlen)
+        local function appendTaken(key, maxlen)
+          -- The count is taken on a line of its own: in `i + take()`, a function reads the upvalue `i` before
+          -- take() moves it.
           local count = tonumber(take()) * 2
-          local last = i + count - 1
-          redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i, last))
-          i = last + 1
+          redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i, i + count - 1))
+          i = i + count
+        end
+        local function announceTaken(key, channel, maxlen)
+          appendTaken(key, maxlen)
           redis.call('PUBLISH', channel, take())
+        end
+        local function skipTaken()
+          local count = tonumber(take()) * 2
+          i = i + count + 1
         end
 
         """#

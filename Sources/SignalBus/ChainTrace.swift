@@ -35,7 +35,7 @@ public enum ChainTrace {
                 records += entry.records
                 for outcome in entry.receivers {
                     for published in outcome.published where seen.insert(published.id).inserted {
-                        next.append((published.id, message.id, Topic(key: "\(published.kind):\(published.signal)")))
+                        next.append((published.id, message.id, Topic(key: published.topicKey)))
                     }
                 }
             }
@@ -60,7 +60,7 @@ public enum ChainTrace {
                 receivers: legacy.receivers.map {
                     Receiver(
                         receiver: $0.receiver, reason: $0.acted ? nil : $0.reason,
-                        published: $0.published.map { "\($0.kind):\($0.signal)#\($0.id)" }, writes: $0.writes
+                        published: $0.published.map(\.stored), writes: $0.writes
                     )
                 }
             )
@@ -75,10 +75,7 @@ public enum ChainTrace {
             var outcome: TraceEntry.Outcome {
                 TraceEntry.Outcome(
                     receiver: receiver, acted: reason == nil, reason: reason ?? "",
-                    published: (published ?? []).compactMap { item in
-                        guard let hash = item.lastIndex(of: "#"), let topic = Topic(key: String(item[..<hash])) else { return nil }
-                        return TraceRecord.Published(signal: topic.name, kind: topic.kind.rawValue, id: String(item[item.index(after: hash)...]))
-                    },
+                    published: (published ?? []).compactMap(TraceRecord.Published.init(stored:)),
                     writes: writes ?? []
                 )
             }

@@ -82,11 +82,7 @@ enum CommitScript {
             elseif op == 'SREM' then redis.call('SREM', key, take())
             elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
             elseif op == 'ZREM' then redis.call('ZREM', key, take())
-            elseif op == 'XADD' then
-              local count = tonumber(take()) * 2
-              local last = i + count - 1
-              redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i, last))
-              i = last + 1
+            elseif op == 'XADD' then appendTaken(key, maxlen)
             else
               error('unknown write ' .. tostring(op))
             end

@@ -79,8 +79,7 @@ public struct Publisher: Sendable {
             announceTaken(key, channel, maxlen)
             stored[n] = 1
           else
-            -- Skip the fields and the JSON text of a message published before.
-            i = i + tonumber(take()) * 2 + 1
+            skipTaken()
             stored[n] = 0
           end
         end

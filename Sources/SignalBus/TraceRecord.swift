@@ -9,6 +9,24 @@ public struct TraceRecord: Sendable, Hashable, Codable {
         public var kind: String
         /// The new message's envelope id.
         public var id: String
+
+        /// Its stream's name: `task:deactivate_goal`.
+        var topicKey: String { "\(kind):\(signal)" }
+
+        /// As a ``TraceEntry`` stores it: `<stream name>#<id>`.
+        var stored: String { "\(topicKey)#\(id)" }
+
+        /// Reads the stored form back; `nil` when it is not one.
+        init?(stored: String) {
+            guard let hash = stored.lastIndex(of: "#"), let topic = Topic(key: String(stored[..<hash])) else { return nil }
+            self.init(signal: topic.name, kind: topic.kind.rawValue, id: String(stored[stored.index(after: hash)...]))
+        }
+
+        init(signal: String, kind: String, id: String) {
+            self.signal = signal
+            self.kind = kind
+            self.id = id
+        }
     }
 
     /// The chain's event time, Unix ms.
@@ -114,7 +132,7 @@ public struct TraceEntry: Sendable, Hashable {
                 put(#","published":["#)
                 for (number, item) in outcome.published.enumerated() {
                     if number > 0 { put(",") }
-                    JSONText.appendQuoted("\(item.kind):\(item.signal)#\(item.id)", to: &bytes)
+                    JSONText.appendQuoted(item.stored, to: &bytes)
                 }
                 put("]")
             }
