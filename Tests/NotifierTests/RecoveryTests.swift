@@ -47,15 +47,16 @@ struct RecoveryTests {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
                 let client = server.client()
-                // The first entry fails three times, each answer taking 150 ms: with 300 ms backoffs its retries
-                // last about 1.5 s, three times the claim idle time.
+                // The first entry fails five times, each answer taking 150 ms: with 300 ms backoffs its retries
+                // last about 2.3 s, twice the claim idle time. The replica renews its claim before each retry,
+                // 450 ms apart: the 750 ms left before the idle time holds through a busy machine's stalls.
                 stub.plan(
-                    Array(repeating: PlannedAnswer(status: 503, body: "busy", delay: .milliseconds(150)), count: 3)
+                    Array(repeating: PlannedAnswer(status: 503, body: "busy", delay: .milliseconds(150)), count: 5)
                         + [PlannedAnswer(status: 200, delay: .milliseconds(150))],
                     channel: "presence-enc-goal@r0"
                 )
-                var configuration = fastConfiguration(stub, maxAttempts: 5)
-                configuration.claimIdle = .milliseconds(800)
+                var configuration = fastConfiguration(stub, maxAttempts: 7)
+                configuration.claimIdle = .milliseconds(1_200)
                 configuration.initialBackoff = .milliseconds(300)
                 configuration.maxBackoff = .milliseconds(300)
                 configuration.batchSize = 4
@@ -82,7 +83,7 @@ struct RecoveryTests {
                 }
                 let delivered = stub.received.filter { $0.status == 200 }.compactMap { $0.event?.channels.first }
                 #expect(delivered.sorted() == channels.sorted(), "every entry sent once, none twice")
-                #expect(stub.received.filter { $0.status == 503 }.count == 3)
+                #expect(stub.received.filter { $0.status == 503 }.count == 5)
                 #expect(owners == ["notifier-one"], "the entry stays with the replica retrying it")
                 #expect(try await client.execute("XLEN", "dead:outbox:pusher").int == 0)
                 #expect(try await pendingCount(client) == 0)
