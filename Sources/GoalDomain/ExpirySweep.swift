@@ -19,6 +19,10 @@ public struct ExpirySweep: Service {
     /// How many due goals one sweep handles; the next sweep takes the rest.
     static let batch = 500
 
+    /// How long a task's dedup key is kept, in seconds: the sweep removes the goal from the index right
+    /// after publishing, so the key only has to outlive a sweep that stopped in between.
+    static let dedupSeconds = 900
+
     /// Creates the sweep.
     public init(redis: RedisEndpoint, period: Duration = .seconds(5), bus: BusConfiguration = BusConfiguration(), logger: Logger) {
         self.redis = redis
@@ -54,10 +58,10 @@ public struct ExpirySweep: Service {
             let id = "expiry:\(goal.id):\(goal.exp)"
             return OutgoingMessage(
                 topic: Topics.deactivateGoal, id: id, atMs: nowMs, payload: [("goal_id", goal.id), ("triggerer", "expiry")],
-                dedupKey: "expiry:task:\(goal.id):\(goal.exp)", routingKey: goal.id
+                dedupKey: "expiry:task:\(goal.id):\(goal.exp)", routingKey: goal.id, traceFlagKey: Keys.goal(goal.id)
             )
         }
-        _ = try await Publisher(redis: redis, configuration: bus, dedupSeconds: max(bus.dedupSeconds, 900)).publish(messages)
+        _ = try await Publisher(redis: redis, configuration: bus, dedupSeconds: dedupSeconds).publish(messages)
         _ = try await redis.pipeline(goals.map { goal in
             removeScript.evalSHA(keys: [Keys.expiringGoals], arguments: [goal.id, goal.exp])
         })

@@ -41,8 +41,6 @@ public struct NotifierConfiguration: Sendable, Hashable, CustomStringConvertible
     public var initialBackoff: Duration = .milliseconds(100)
     /// The longest wait between two attempts.
     public var maxBackoff: Duration = .seconds(10)
-    /// Approximate cap on the dead-letter stream's length.
-    public var deadLetterMaxLength = 1_000_000
 
     /// Creates a configuration for the app on Pusher's cluster `cluster` (`mt1`, `eu`, `ap1`, …).
     public init(appID: String, appKey: String, appSecret: String, cluster: String = "mt1") {

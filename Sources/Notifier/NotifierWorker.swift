@@ -166,7 +166,7 @@ final class NotifierWorker {
         if record { commands.append(RedisCommand("HSET", configuration.errorsKey, errorField(entryID), error)) }
         commands.append(DeadLetters.moveCommand(
             stream: configuration.stream, group: configuration.group, entryID: entryID, deliveries: deliveries,
-            error: error, errorsKey: configuration.errorsKey, maxLength: configuration.deadLetterMaxLength,
+            error: error, errorsKey: configuration.errorsKey,
             cluster: configuration.cluster
         ))
         for reply in try await client.pipeline(commands) { _ = try reply.checked() }

@@ -28,13 +28,13 @@ extension Settings {
         bus.block = .milliseconds(try int("bus.block.ms", default: Int(bus.block.milliseconds), in: 10...60_000))
         bus.claimIdle = .milliseconds(try int("bus.claim.idle.ms", default: Int(bus.claimIdle.milliseconds), in: 10...86_400_000))
         bus.maxDeliveries = try int("bus.max.deliveries", default: bus.maxDeliveries, in: 1...1000)
-        bus.streamMaxLength = try int("bus.stream.maxlen", default: bus.streamMaxLength, in: 1000...Int.max)
-        bus.dedupSeconds = try int("bus.dedup.seconds", default: bus.dedupSeconds, in: 60...Int.max)
+        try refuseRetiredKeys()
+        bus.streamKeep = try int("bus.stream.keep", default: bus.streamKeep, in: 100...Int.max)
+        bus.backlogLimit = try int("bus.backlog.limit", default: bus.backlogLimit, in: 1...Int.max)
+        bus.heartbeat = .milliseconds(try int("bus.heartbeat.ms", default: Int(bus.heartbeat.milliseconds), in: 500...600_000))
         bus.shutdownTimeout = .seconds(try int("bus.shutdown.seconds", default: Int(bus.shutdownTimeout.components.seconds), in: 1...3600))
-        bus.traceSeconds = try int("trace.seconds", default: bus.traceSeconds, in: 0...Int.max)
-        if bus.traceSeconds > 0 && bus.traceSeconds < 60 {
-            throw SettingsError(key: "trace.seconds", message: "\(bus.traceSeconds) is too short; expected 0 (tracing off) or at least 60")
-        }
+        bus.traceSeconds = try int("trace.seconds", default: bus.traceSeconds, in: 60...Int.max)
+        bus.traceSample = try double("trace.sample", default: bus.traceSample, in: 0...1)
         return bus
     }
 }

@@ -40,11 +40,18 @@ public struct Settings: Sendable {
         "pusher.app.id", "pusher.app.key", "pusher.app.secret", "pusher.api.url", "allow.unsigned.webhooks",
         "log.level", "log.format", "metrics.host", "metrics.port",
         "webhook.window.seconds", "webhook.body.limit", "webhook.dedup.seconds",
-        "bus.batch.size", "bus.partitions", "bus.block.ms", "bus.claim.idle.ms", "bus.max.deliveries", "bus.stream.maxlen",
-        "bus.dedup.seconds", "bus.shutdown.seconds", "trace.seconds",
+        "bus.batch.size", "bus.partitions", "bus.block.ms", "bus.claim.idle.ms", "bus.max.deliveries", "bus.stream.keep",
+        "bus.backlog.limit", "bus.heartbeat.ms", "bus.shutdown.seconds", "trace.seconds", "trace.sample",
         "expiry.sweep.seconds", "pairs.retention.seconds",
         "pusher.cluster", "notifier.backoff.initial.ms", "notifier.backoff.max.ms", "notifier.batch.size",
         "notifier.block.ms", "notifier.claim.idle.ms", "notifier.max.attempts", "notifier.timeout.ms", "notifier.redis.url",
+    ]
+
+    /// Keys earlier versions read, with what replaced them: naming one, in a file or the environment, stops
+    /// start-up with this explanation rather than being silently ignored.
+    public static let retiredKeys: [String: String] = [
+        "bus.stream.maxlen": "streams are no longer capped whoever has read them; bus.stream.keep (BUS_STREAM_KEEP) sets how many entries are kept beyond what every group acknowledged, and bus.backlog.limit (BUS_BACKLOG_LIMIT) the backlog past which the gateway answers 503",
+        "bus.dedup.seconds": "exactly-once no longer keeps a key per delivered message (the acknowledging commit is the record); remove it",
     ]
 
     /// Refuses a configuration file that is not a JSON object or holds a key nobody reads.
@@ -59,6 +66,9 @@ public struct Settings: Sendable {
             throw SettingsError(key: "CONFIG_FILE", message: "'\(path)' is not a JSON object")
         }
         for key in flattenedKeys(object).sorted() where !knownKeys.contains(key) {
+            if let replacement = retiredKeys[key] {
+                throw SettingsError(key: key, message: "in '\(path)' is no longer read: \(replacement)")
+            }
             throw SettingsError(key: key, message: "unknown key in '\(path)'; known keys: \(knownKeys.sorted().joined(separator: ", "))")
         }
     }
@@ -109,6 +119,30 @@ public struct Settings: Sendable {
             throw SettingsError(key: key, message: "'\(text)' is not an integer")
         }
         return nil
+    }
+
+    /// A decimal setting within `range`.
+    public func double(_ key: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(SettingsError) -> Double {
+        let value: Double
+        if let number = reader.double(forKey: ConfigKey(key)) {
+            value = number
+        } else if let text = reader.string(forKey: ConfigKey(key)), !text.isEmpty {
+            guard let number = Double(text) else { throw SettingsError(key: key, message: "'\(text)' is not a number") }
+            value = number
+        } else {
+            return defaultValue
+        }
+        guard range.contains(value) else {
+            throw SettingsError(key: key, message: "\(value) is out of range; expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// Stops start-up when a retired key (``retiredKeys``) is set in the environment, saying what replaced it.
+    public func refuseRetiredKeys() throws(SettingsError) {
+        for key in Self.retiredKeys.keys.sorted() where optionalString(key) != nil {
+            throw SettingsError(key: key, message: "is no longer read: \(Self.retiredKeys[key]!)")
+        }
     }
 
     /// A boolean setting (`true`/`false`).

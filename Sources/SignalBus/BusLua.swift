@@ -4,24 +4,23 @@ import Redis
 public enum BusLua {
     /// Defines:
     /// - `take()` / `takeKey()`: the next `ARGV` value, or the `KEYS` entry whose 1-based index is the next value;
-    /// - `announce(key, channel, maxlen, fields)`: one `XADD` of `fields` to stream `key` (`MAXLEN ~ maxlen`
-    ///   unless `maxlen` is `nil`) and one `PUBLISH` of the same fields as a JSON object on `channel` (the
-    ///   topic's own name, also for a partition's stream, so one subscription sees every partition);
-    /// - `appendTaken(key, maxlen)`: one `XADD … MAXLEN ~ maxlen` of the fields next in `ARGV` (a field count,
-    ///   then the field/value pairs), in one `unpack`, with no Lua table;
-    /// - `announceTaken(key, channel, maxlen)`: the same for a message laid out by ``appendMessage(_:to:)``
-    ///   (its fields, then their JSON text), then the `PUBLISH` of that text: no JSON encoding in Redis;
+    /// - `announce(key, channel, fields)`: one `XADD` of `fields` to stream `key` and one `PUBLISH` of the same
+    ///   fields as a JSON object on `channel` (the topic's own name, also for a partition's stream, so one
+    ///   subscription sees every partition);
+    /// - `appendTaken(key)`: one `XADD` of the fields next in `ARGV` (a field count, then the field/value
+    ///   pairs), in one `unpack`, with no Lua table;
+    /// - `announceTaken(key, channel)`: the same for a message laid out by ``appendMessage(_:to:)`` (its
+    ///   fields, then their JSON text), then the `PUBLISH` of that text: no JSON encoding in Redis;
     ///   `skipTaken()` steps over such a message.
+    ///
+    /// No `XADD` caps its stream: streams are trimmed only below what every group on them has acknowledged
+    /// (``StreamTrimmer``).
     public static let prelude = #"""
         local i = 1
         local function take() local v = ARGV[i]; i = i + 1; return v end
         local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end
-        local function announce(key, channel, maxlen, fields)
-          local args, message = {'XADD', key}, {}
-          if maxlen then
-            args[3], args[4], args[5] = 'MAXLEN', '~', maxlen
-          end
-          args[#args + 1] = '*'
+        local function announce(key, channel, fields)
+          local args, message = {'XADD', key, '*'}, {}
           for n = 1, #fields, 2 do
             args[#args + 1] = fields[n]
             args[#args + 1] = fields[n + 1]
@@ -30,15 +29,15 @@ public enum BusLua {
           redis.call(unpack(args))
           redis.call('PUBLISH', channel, cjson.encode(message))
         end
-        local function appendTaken(key, maxlen)
+        local function appendTaken(key)
           -- The count is taken on a line of its own: in `i + take()`, a function reads the upvalue `i` before
           -- take() moves it.
           local count = tonumber(take()) * 2
-          redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(ARGV, i, i + count - 1))
+          redis.call('XADD', key, '*', unpack(ARGV, i, i + count - 1))
           i = i + count
         end
-        local function announceTaken(key, channel, maxlen)
-          appendTaken(key, maxlen)
+        local function announceTaken(key, channel)
+          appendTaken(key)
           redis.call('PUBLISH', channel, take())
         end
         local function skipTaken()

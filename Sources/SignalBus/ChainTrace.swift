@@ -1,46 +1,48 @@
 import Foundation
 import Redis
 
-/// Reads a chain's trace back: every message's ``TraceEntry`` is the value of its done marker
-/// `done:<group>:<message id>` (on a partitioned cluster, `done:{<partition tag>}:<group>:<message id>` in its
-/// partition), so the chain is walked from its root through what each receiver published.
+/// Reads a chain's trace back: the entries of its trace hash (``TraceKeys``), one per delivery recorded,
+/// ordered from the root through what each receiver published.
 public enum ChainTrace {
-    /// The records of the chain whose root message is `trace`, root first, then each level of what it
-    /// caused; within a message, by group in `groups` order, then receiver declaration order.
+    /// The records of the chain whose root message is `trace`: the root first, then each level of what it
+    /// caused; within a message, by group in `groups` order, then receiver declaration order. Entries the
+    /// walk from the root does not reach (a failed delivery of a chain that is not traced) come last.
     /// - Parameters:
     ///   - trace: the root message's id (the envelope's `trace`).
-    ///   - groups: the groups whose markers to read.
+    ///   - groups: the groups, in the order to list them.
     ///   - partition: the chain's partition (its goal's), when streams are partitioned.
     ///   - redis: where to read them.
     public static func records(trace: String, groups: [String], partition: Partition? = nil, redis: any RedisCommandRunner) async throws -> [TraceRecord] {
-        var records: [TraceRecord] = []
+        let reply = try await redis.execute("HGETALL", TraceKeys.chain(trace, partition: partition))
+        var entries: [String: [(group: String, stored: StoredEntry)]] = [:]
         var atMs: Int64 = 0
-        var seen: Set<String> = [trace]
-        // The messages of the next level: each id with its cause and topic, as the level before published it.
-        var level: [(id: String, cause: String, topic: Topic?)] = [(trace, "", nil)]
-        while !level.isEmpty {
-            let tag = partition?.tag
-            let keys = level.flatMap { message in groups.map { CommitScript.doneKey(group: $0, id: message.id, tag: tag) } }
-            let replies = try await redis.pipeline(keys.map { RedisCommand("GET", $0) })
-            var next: [(id: String, cause: String, topic: Topic?)] = []
-            for (index, reply) in replies.enumerated() {
-                let message = level[index / groups.count]
-                guard let bytes = reply.bytes, let stored = StoredEntry.decode(bytes),
-                      let topic = Topic(key: stored.topic) ?? message.topic else { continue }
-                if message.cause.isEmpty, let root = stored.atMs { atMs = root }
+        for (field, value) in reply.fieldMap {
+            let parts = field.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let stored = StoredEntry.decode(Array(value.utf8)) else { continue }
+            if let root = stored.atMs { atMs = root }
+            entries[parts[1], default: []].append((parts[0], stored))
+        }
+        func order(_ group: String) -> Int { groups.firstIndex(of: group) ?? groups.count }
+
+        var records: [TraceRecord] = []
+        var seen: Set<String> = []
+        func take(_ id: String) -> [String] {
+            guard seen.insert(id).inserted, let found = entries[id] else { return [] }
+            var next: [String] = []
+            for (group, stored) in found.sorted(by: { (order($0.group), $0.group) < (order($1.group), $1.group) }) {
+                guard let topic = Topic(key: stored.topic) else { continue }
                 let entry = TraceEntry(
-                    atMs: atMs, topic: topic, message: message.id, cause: message.cause, group: groups[index % groups.count],
-                    receivers: stored.receivers.map(\.outcome)
+                    atMs: atMs, topic: topic, message: id, cause: stored.cause ?? "", group: group,
+                    receivers: stored.receivers.map(\.outcome), error: stored.error
                 )
                 records += entry.records
-                for outcome in entry.receivers {
-                    for published in outcome.published where seen.insert(published.id).inserted {
-                        next.append((published.id, message.id, Topic(key: published.topicKey)))
-                    }
-                }
+                next += entry.receivers.flatMap { $0.published.map(\.id) }
             }
-            level = next
+            return next
         }
+        var level = [trace]
+        while !level.isEmpty { level = level.flatMap(take) }
+        for id in entries.keys.sorted() where !seen.contains(id) { _ = take(id) }
         return records
     }
 
@@ -48,22 +50,9 @@ public enum ChainTrace {
     private struct StoredEntry: Decodable {
         private static let decoder = JSONDecoder()
 
-        /// Reads a marker's value: the compact entry, or the longer one of versions before it (every field of
-        /// ``TraceRecord`` but `receiver`), which a stack in the middle of an upgrade still holds. `nil` for
-        /// anything else (a marker of `1`, with tracing off).
+        /// Reads a stored entry; `nil` for anything else.
         static func decode(_ bytes: [UInt8]) -> StoredEntry? {
-            let data = Data(bytes)
-            if let entry = try? decoder.decode(StoredEntry.self, from: data) { return entry }
-            guard let legacy = try? decoder.decode(LegacyEntry.self, from: data) else { return nil }
-            return StoredEntry(
-                topic: "\(legacy.kind):\(legacy.signal)", atMs: legacy.atMs,
-                receivers: legacy.receivers.map {
-                    Receiver(
-                        receiver: $0.receiver, reason: $0.acted ? nil : $0.reason,
-                        published: $0.published.map(\.stored), writes: $0.writes
-                    )
-                }
-            )
+            try? decoder.decode(StoredEntry.self, from: Data(bytes))
         }
 
         struct Receiver: Decodable {
@@ -84,30 +73,13 @@ public enum ChainTrace {
         var topic: String
         /// The chain's event time, on a root's entries only.
         var atMs: Int64?
+        /// The causing message, on every entry but a root's.
+        var cause: String?
+        var error: String?
         var receivers: [Receiver]
 
         enum CodingKeys: String, CodingKey {
-            case topic, atMs = "at_ms", receivers
-        }
-    }
-
-    /// An entry as versions before the compact one stored it.
-    private struct LegacyEntry: Decodable {
-        struct Receiver: Decodable {
-            var receiver: String
-            var acted: Bool
-            var reason: String
-            var published: [TraceRecord.Published]
-            var writes: [String]
-        }
-
-        var atMs: Int64
-        var signal: String
-        var kind: String
-        var receivers: [Receiver]
-
-        enum CodingKeys: String, CodingKey {
-            case atMs = "at_ms", signal, kind, receivers
+            case topic, atMs = "at_ms", cause, error, receivers
         }
     }
 }

@@ -5,17 +5,41 @@ struct CommitPart {
     /// read with their values (`nil`: absent).
     typealias ReadCheck = (key: String, existed: Bool?, fields: [(String, String?)])
 
+    /// How a part knows it has not been applied before.
+    enum Guard {
+        /// The part that finishes the message: it acknowledges the entry for the group first and applies
+        /// nothing when the entry is no longer pending (another replica committed it, or it was
+        /// dead-lettered). A write Redis refuses moves the entry to `dead` with the error.
+        case acknowledges(dead: String, deliveries: Int)
+        /// A cluster part outside the stream's slot: it claims a marker, kept for the redelivery horizon only;
+        /// the marker's value is `record` (for a first part, the rest of the commit).
+        case marker(key: String, record: [UInt8])
+    }
+
     let message: Message
-    /// The done marker claimed by this part.
-    let marker: String
-    /// The marker's value: the message's trace entry, `1`, or (a cluster's first part) the rest of the commit.
-    let record: [UInt8]
-    /// Whether this part acknowledges the message: the one part that finishes it.
-    let acknowledges: Bool
+    let guarding: Guard
     let clearError: (key: String, field: String)?
     let reads: [ReadCheck]
     let writes: [Write]
     let emissions: [(emission: Emission, id: String)]
+    /// The chain's trace hash, the field and the entry this part records, when the delivery is traced.
+    let trace: (key: String, field: String, entry: [UInt8])?
     /// The sorted set indexing the chain's root under its goal, when this part writes it.
     let traceIndexKey: String?
+    /// Whether the emissions carry `traced` = `1`, so downstream groups trace the chain too.
+    let traced: Bool
+
+    /// A key in the part's hash slot: its stream's, or its marker's.
+    var slotKey: String {
+        switch guarding {
+        case .acknowledges: message.streamKey
+        case .marker(let key, _): key
+        }
+    }
+
+    /// Whether the part is the one that acknowledges its message.
+    var acknowledges: Bool {
+        if case .acknowledges = guarding { return true }
+        return false
+    }
 }

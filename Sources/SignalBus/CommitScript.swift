@@ -1,24 +1,30 @@
 import Redis
 
-/// The one atomic step that finishes a batch of messages in a group, or, in a Redis Cluster, one hash slot's
-/// share of one message (a ``CommitPart``). For each part in turn: claim its done marker (a marker that
-/// exists means the part was committed before: a duplicate), check the state it read is unchanged (else give
-/// the marker back and report a conflict), apply its writes, publish its emissions (stream + pub/sub), index
-/// a chain's root under its goal; then acknowledge every message committed or recognised as a duplicate,
-/// with one `XACK` per stream.
+/// The one atomic step that finishes messages of a group, or, in a Redis Cluster, one hash slot's share of
+/// one message (a ``CommitPart``).
 ///
-/// Messages of one batch never depend on each other's writes (the consumer sends the batch before a
+/// For each part in turn it checks the state the receivers read is unchanged (else reports a conflict and
+/// writes nothing); then the part that finishes its message acknowledges the entry with `XACK` and, when the
+/// entry was no longer pending for the group (another replica committed it after a claim, or it was
+/// dead-lettered), applies nothing; otherwise it applies the writes, publishes the emissions (stream and
+/// pub/sub) and records the trace entry of a traced delivery. Exactly-once therefore needs no key per
+/// delivered message: the acknowledgement is the record.
+///
+/// Messages of one call never depend on each other's writes (the consumer sends the waiting commits before a
 /// message reads a key an earlier one writes), so each message's outcome is its own.
 enum CommitScript {
     /// The outcome of one part's commit.
     enum Result: Equatable {
         case committed
-        /// The marker was there: committed before. A part that does not acknowledge its message returns the
-        /// marker's value (the rest of the message's commit, for a cluster's first part).
-        case duplicate(record: [UInt8]?)
+        /// The entry was no longer pending for the group: applied before, by this or another replica, or
+        /// dead-lettered. Nothing was written.
+        case acknowledged
+        /// A cluster part whose marker was there: committed before. Its value is the marker's (the rest of
+        /// the message's commit, for a first part).
+        case duplicate(record: [UInt8])
         case conflict(key: String, field: String)
-        /// Redis refused one of its writes: its marker was given back and it was not acknowledged, so it
-        /// is retried and then dead-lettered; writes before the refused one stay.
+        /// Redis refused one of its writes. The finishing part moved its entry to the dead letters with the
+        /// error (a refused write fails again however often it is retried); writes before the refused one stay.
         case failed(String)
         /// The connection failed before the message's commit was finished: it stays pending, and its
         /// redelivery finishes what was committed (a cluster's kept commands) or commits it anew.
@@ -63,9 +69,10 @@ enum CommitScript {
         """#)
 
     static let script = BusLua.script(readCheck + #"""
-        local ttl, maxlen, group, indexTTL = take(), take(), take(), take()
-        local results, acks, streams = {}, {}, {}
-        local function apply()
+        local group, traceTTL, markerTTL = take(), take(), take()
+
+        -- The writes the receivers asked for, one opcode each.
+        local function applyWrites()
           for _ = 1, tonumber(take()) do
             local op, key = take(), takeKey()
             if op == 'HSET' then redis.call('HSET', key, take(), take())
@@ -82,62 +89,89 @@ enum CommitScript {
             elseif op == 'SREM' then redis.call('SREM', key, take())
             elseif op == 'ZADD' then redis.call('ZADD', key, take(), take())
             elseif op == 'ZREM' then redis.call('ZREM', key, take())
-            elseif op == 'XADD' then appendTaken(key, maxlen)
+            elseif op == 'XADD' then appendTaken(key)
             else
               error('unknown write ' .. tostring(op))
             end
           end
+        end
+
+        -- Each emission: XADD to its stream and PUBLISH on its topic's channel.
+        local function publishEmissions()
           for _ = 1, tonumber(take()) do
             local key, channel = takeKey(), take()
-            announceTaken(key, channel, maxlen)
-          end
-          if take() == '1' then
-            local indexKey, score, member = takeKey(), take(), take()
-            redis.call('ZADD', indexKey, 'NX', score, member)
-            redis.call('EXPIRE', indexKey, indexTTL)
+            announceTaken(key, channel)
           end
         end
-        local function commit()
-          local done, record = takeKey(), take()
-          local stream, entry
+
+        -- A traced delivery's entry in its chain's hash, and a root's place in its goal's index.
+        local function recordTrace()
           if take() == '1' then
-            stream, entry = takeKey(), take()
-            if not acks[stream] then acks[stream] = {}; streams[#streams + 1] = stream end
+            local key, field, entry = takeKey(), take(), take()
+            redis.call('HSET', key, field, entry)
+            redis.call('EXPIRE', key, traceTTL)
           end
-          if take() == '1' then redis.call('HDEL', takeKey(), take()) end
-          -- GET answers the value of a marker already there (a duplicate), and nil when this claimed it.
-          local earlier = redis.call('SET', done, record, 'NX', 'EX', ttl, 'GET')
-          if earlier then
-            if stream then
-              table.insert(acks[stream], entry)
-              return 'duplicate'
-            end
-            return {'duplicate', earlier}
+          if take() == '1' then
+            local key, score, member = takeKey(), take(), take()
+            redis.call('ZADD', key, 'NX', score, member)
+            redis.call('EXPIRE', key, traceTTL)
           end
+        end
+
+        local function apply()
+          applyWrites()
+          publishEmissions()
+          recordTrace()
+        end
+
+        -- An entry whose write Redis refused: copied to its dead letters with the error (it is already
+        -- acknowledged, and a refused write fails the same way on every delivery).
+        local function moveToDead(stream, entry, dead, deliveries, reason)
+          local found = redis.call('XRANGE', stream, entry, entry)
+          if #found == 0 then return end
+          local fields = found[1][2]
+          for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
+            fields[#fields + 1] = value
+          end
+          redis.call('XADD', dead, '*', unpack(fields))
+        end
+
+        local function commitPart()
+          local stream, entry, dead, deliveries, marker
+          if take() == '1' then
+            stream, entry, dead, deliveries = takeKey(), take(), takeKey(), take()
+          else
+            marker = takeKey()
+            -- A part outside the stream's slot: a marker that is there means it was applied before.
+            local earlier = redis.call('SET', marker, take(), 'NX', 'EX', markerTTL, 'GET')
+            if earlier then return {'duplicate', earlier} end
+          end
+          local errorKey, errorField
+          if take() == '1' then errorKey, errorField = takeKey(), take() end
           local conflict = checkReads()
           if conflict then
-            redis.call('DEL', done)
+            if marker then redis.call('DEL', marker) end
             return conflict
+          end
+          if errorKey then redis.call('HDEL', errorKey, errorField) end
+          if stream and redis.call('XACK', stream, group, entry) == 0 then
+            return 'acknowledged'
           end
           local ok, failure = pcall(apply)
           if not ok then
-            -- A write Redis refused (a key of another type, a field that is not an integer): the message
-            -- is not marked and not acknowledged, so it is retried and, failing again, dead-lettered.
-            redis.call('DEL', done)
-            return {'failed', type(failure) == 'table' and tostring(failure.err) or tostring(failure)}
+            local reason = type(failure) == 'table' and tostring(failure.err) or tostring(failure)
+            if stream then moveToDead(stream, entry, dead, deliveries, reason) else redis.call('DEL', marker) end
+            return {'failed', reason}
           end
-          if stream then table.insert(acks[stream], entry) end
           return 'ok'
         end
+
+        local results = {}
         for _ = 1, tonumber(take()) do
           local finish = tonumber(take())
-          local outcome = commit()
-          results[#results + 1] = outcome
+          results[#results + 1] = commitPart()
           -- Whatever part of a message's arguments its commit did not read is skipped.
           i = finish
-        end
-        for _, stream in ipairs(streams) do
-          if #acks[stream] > 0 then redis.call('XACK', stream, group, unpack(acks[stream])) end
         end
         return results
         """#)
@@ -146,16 +180,13 @@ enum CommitScript {
     static func command(_ parts: [CommitPart], group: String, configuration: BusConfiguration) -> RedisCommand {
         var keys = KeyTable()
         var arguments = RedisArguments(reservingBytes: 1024 * parts.count)
-        // The marker keeps the trace as long as tracing asks, and at least the de-duplication window.
-        let tracing = configuration.traceSeconds > 0
-        arguments.append(tracing ? max(configuration.dedupSeconds, configuration.traceSeconds) : configuration.dedupSeconds)
-        arguments.append(configuration.streamMaxLength)
         arguments.append(group)
         arguments.append(configuration.traceSeconds)
+        arguments.append(configuration.redeliverySeconds)
         arguments.append(parts.count)
         for part in parts {
             // Each part's arguments are preceded by the (1-based) index just past them, so the script
-            // can skip the rest of a duplicate's or a conflict's.
+            // can skip the rest of an acknowledged entry's, a duplicate's or a conflict's.
             let encoded = encode(part, keys: &keys)
             arguments.append(arguments.count + 1 + encoded.count + 1)
             arguments.append(contentsOf: encoded)
@@ -190,16 +221,19 @@ enum CommitScript {
     private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
         var arguments = RedisArguments(reservingBytes: 1024)
         let message = part.message
-        arguments.append(keys.index(of: part.marker))
-        arguments.append(part.record)
-        if part.acknowledges {
+        switch part.guarding {
+        case .acknowledges(let dead, let deliveries):
             arguments.append("1")
             arguments.append(keys.index(of: message.streamKey))
             arguments.append(message.entryID)
-        } else {
+            arguments.append(keys.index(of: dead))
+            arguments.append(deliveries)
+        case .marker(let key, let record):
             arguments.append("0")
+            arguments.append(keys.index(of: key))
+            arguments.append(record)
         }
-        // A redelivered message's recorded error is cleared whether it now commits or proves a duplicate.
+        // A redelivered message's recorded error is cleared once it commits or proves applied before.
         if let clearError = part.clearError {
             arguments.append("1")
             arguments.append(keys.index(of: clearError.key))
@@ -219,12 +253,22 @@ enum CommitScript {
         for entry in part.emissions {
             arguments.append(keys.index(of: entry.emission.topic.key(partition: message.partition)))
             arguments.append(entry.emission.topic.key)
-            BusLua.appendMessage([
+            var fields: [(String, String)] = [
                 ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
                 ("cause", message.id), ("trace", message.trace),
-            ] + entry.emission.payload, to: &arguments)
+            ]
+            if part.traced { fields.append(("traced", "1")) }
+            BusLua.appendMessage(fields + entry.emission.payload, to: &arguments)
         }
 
+        if let trace = part.trace {
+            arguments.append("1")
+            arguments.append(keys.index(of: trace.key))
+            arguments.append(trace.field)
+            arguments.append(trace.entry)
+        } else {
+            arguments.append("0")
+        }
         if let traceIndexKey = part.traceIndexKey {
             arguments.append("1")
             arguments.append(keys.index(of: traceIndexKey))
@@ -255,20 +299,18 @@ enum CommitScript {
             return .failed(parts[1])
         } else if item.string == "ok" {
             return .committed
-        } else if item.string == "duplicate" {
-            return .duplicate(record: nil)
+        } else if item.string == "acknowledged" {
+            return .acknowledged
         } else if let parts = item.array, parts.count == 2, parts[0].string == "duplicate" {
             return .duplicate(record: parts[1].bytes ?? [])
         }
         throw RedisError(code: .protocolError, message: "unexpected commit result \(try item.checked())")
     }
 
-    /// The key remembering that `group` handled the message with envelope id `id`; its value is the
-    /// message's ``TraceEntry`` (`1` when tracing is off). In a cluster each hash slot a message writes has
-    /// its own marker, `done:{<tag>}:<group>:<id>`, with the slot's tag.
-    static func doneKey(group: String, id: String, tag: String? = nil) -> String {
-        guard let tag else { return "done:\(group):\(id)" }
-        return "done:{\(tag)}:\(group):\(id)"
+    /// The marker of a cluster commit's part in the slot with hash tag `tag`: `done:{<tag>}:<group>:<id>`,
+    /// kept for the redelivery horizon (``BusConfiguration/redeliverySeconds``).
+    static func markerKey(group: String, id: String, tag: String) -> String {
+        "done:{\(tag)}:\(group):\(id)"
     }
 
     private static func encode(_ write: Write, keys: inout KeyTable, into arguments: inout RedisArguments) {

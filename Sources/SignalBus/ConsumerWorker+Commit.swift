@@ -10,19 +10,25 @@ extension ConsumerWorker {
     /// committed before (a crash came between the steps) hands back the rest of its commit, which is
     /// finished as it was planned. When the connection fails midway, the messages already settled keep their
     /// outcome and the others are ``CommitScript/Result/interrupted(_:)``.
-    func commit(_ batch: [PreparedCommit]) -> [CommitScript.Result] {
+    ///
+    /// `acks` (the `XACK`s of messages whose receivers all returned) ride in the pipeline of the first parts;
+    /// `acksSent` tells whether Redis took them.
+    func commit(_ batch: [PreparedCommit], acknowledging acks: [RedisCommand]) -> (results: [CommitScript.Result], acksSent: Bool) {
         var results = [CommitScript.Result?](repeating: nil, count: batch.count)
+        var acksSent = false
         do throws(RedisError) {
-            try commit(batch, into: &results)
+            try commit(batch.compactMap(\.plan), acks: acks, acksSent: &acksSent, into: &results)
         } catch {
             for index in results.indices where results[index] == nil { results[index] = .interrupted(error) }
         }
-        return results.map { $0! }
+        return (results.map { $0! }, acksSent)
     }
 
-    private func commit(_ batch: [PreparedCommit], into results: inout [CommitScript.Result?]) throws(RedisError) {
+    private func commit(
+        _ batch: [CommitPlan], acks: [RedisCommand], acksSent: inout Bool, into results: inout [CommitScript.Result?]
+    ) throws(RedisError) {
         let checks = batch.indices.flatMap { index -> [(Int, RedisCommand)] in
-            if case .split(let checks, _, _, _) = batch[index].plan { return checks.map { (index, $0) } }
+            if case .split(let checks, _, _, _) = batch[index] { return checks.map { (index, $0) } }
             return []
         }
         for ((index, _), reply) in zip(checks, try connection.send(checks.map(\.1))) {
@@ -33,7 +39,7 @@ extension ConsumerWorker {
         var firsts: [(Int, CommitPart)] = []
         var wholes: [(Int, CommitPart)] = []
         for index in batch.indices where results[index] == nil {
-            switch batch[index].plan {
+            switch batch[index] {
             case .whole(let part): wholes.append((index, part))
             case .split(_, let first?, _, _): firsts.append((index, first))
             case .split: break
@@ -41,9 +47,10 @@ extension ConsumerWorker {
         }
         // Each message's first part decides what happens to the rest of it.
         var firstResults: [Int: CommitScript.Result] = [:]
-        for (index, result) in try send(firsts.map { .part($0.0, $0.1) } + wholes.map { .part($0.0, $0.1) }) {
-            if case .whole = batch[index].plan { results[index] = result } else { firstResults[index] = result }
+        for (index, result) in try send(firsts.map { .part($0.0, $0.1) } + wholes.map { .part($0.0, $0.1) }, extra: acks) {
+            if case .whole = batch[index] { results[index] = result } else { firstResults[index] = result }
         }
+        acksSent = true
 
         // What each split message still has to run: its planned parts, or the commands its first part kept.
         var middle: [Step] = []
@@ -51,13 +58,13 @@ extension ConsumerWorker {
         // Messages finishing a commit kept by an earlier delivery, with this delivery's own finishing part.
         var replayed: [(Int, CommitPart)] = []
         for index in batch.indices where results[index] == nil {
-            guard case .split(_, let first, let middleParts, let finishPart) = batch[index].plan else { continue }
+            guard case .split(_, let first, let middleParts, let finishPart) = batch[index] else { continue }
             switch first == nil ? .committed : firstResults[index]! {
             case .committed:
                 middle += middleParts.map { .part(index, $0) }
                 finish.append(.part(index, finishPart))
             case .duplicate(let record):
-                guard let stored = record.flatMap({ RedisCommand.decode($0, scripts: [CommitScript.script]) }), let last = stored.last else {
+                guard let stored = RedisCommand.decode(record, scripts: [CommitScript.script]), let last = stored.last else {
                     results[index] = .failed("the marker of an earlier commit does not hold the rest of that commit")
                     continue
                 }
@@ -77,12 +84,12 @@ extension ConsumerWorker {
         for (index, result) in try send(finish.filter { results[$0.index] == nil }) {
             results[index] = result
         }
-        // The kept commit acknowledged the entry it was planned for. This delivery may be another entry of the
-        // same message (a duplicate, a replayed dead letter): its own finishing part finds the marker set, and
-        // so only acknowledges it and clears its recorded error.
+        // The kept commit finished the entry it was planned for. This delivery may be another entry of the
+        // same message (a replayed dead letter): its own finishing part then acknowledges it, and applies the
+        // emissions only when the kept commit found its own entry no longer pending.
         let acknowledging = replayed.filter { index, _ in
             switch results[index] {
-            case .committed?, .duplicate?: true
+            case .committed?, .acknowledged?: true
             default: false
             }
         }
@@ -104,7 +111,7 @@ extension ConsumerWorker {
     /// Sends the steps in one pipeline, the parts of one slot (all, on one server) in one script call (the messages of a batch
     /// are independent, so each part's outcome is its own), and returns each step's result with its
     /// message's index, in no particular order.
-    private func send(_ steps: [Step]) throws(RedisError) -> [(Int, CommitScript.Result)] {
+    private func send(_ steps: [Step], extra: [RedisCommand] = []) throws(RedisError) -> [(Int, CommitScript.Result)] {
         var groups: [HashSlot: [(Int, CommitPart)]] = [:]
         var order: [HashSlot] = []
         var single: [(Int, RedisCommand)] = []
@@ -112,7 +119,7 @@ extension ConsumerWorker {
             switch step {
             case .part(let index, let part):
                 // One server takes every part in one call; a cluster, one call per slot.
-                let slot = connection.isCluster ? HashSlot(key: part.marker) : HashSlot(0)
+                let slot = connection.isCluster ? HashSlot(key: part.slotKey) : HashSlot(0)
                 if groups[slot] == nil { order.append(slot) }
                 groups[slot, default: []].append((index, part))
             case .command(let index, let command):
@@ -121,7 +128,9 @@ extension ConsumerWorker {
         }
         let grouped = order.map { groups[$0]! }
         let commands = grouped.map { CommitScript.command($0.map(\.1), group: group.name, configuration: configuration) } + single.map(\.1)
-        let replies = try connection.send(commands)
+        guard !commands.isEmpty || !extra.isEmpty else { return [] }
+        let replies = try connection.send(commands + extra)
+        for reply in replies.dropFirst(commands.count) { _ = try reply.checked() }
         var results: [(Int, CommitScript.Result)] = []
         for (parts, reply) in zip(grouped, replies) {
             for ((index, _), result) in zip(parts, try CommitScript.results(reply, count: parts.count)) {

@@ -43,7 +43,7 @@ extension ConsumerWorker {
         let stream = streamKey(topic)
         try execute(Self.deadLetterScript.evalSHA(
             keys: [stream, DeadLetters.key(for: stream, cluster: connection.isCluster), errorsKey],
-            arguments: [group.name, entryID, deliveries, error, configuration.streamMaxLength]
+            arguments: [group.name, entryID, deliveries, error]
         ))
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
@@ -62,12 +62,12 @@ extension ConsumerWorker {
 
     static let deadLetterScript = RedisScript(#"""
         local stream, dead, errors = KEYS[1], KEYS[2], KEYS[3]
-        local group, entry, deliveries, fallback, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+        local group, entry, deliveries, fallback = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local field = stream .. ' ' .. entry
         local reason = redis.call('HGET', errors, field) or fallback
         local found = redis.call('XRANGE', stream, entry, entry)
         if #found > 0 then
-          local args = {'XADD', dead, 'MAXLEN', '~', maxlen, '*'}
+          local args = {'XADD', dead, '*'}
           for _, value in ipairs(found[1][2]) do args[#args + 1] = value end
           for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
             args[#args + 1] = value

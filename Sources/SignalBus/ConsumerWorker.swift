@@ -148,7 +148,12 @@ final class ConsumerWorker {
         do {
             for _ in 1...configuration.conflictRetries {
                 let prepared = try prepare(message, deliveries: deliveries, inBatch: false)
-                if settle(prepared, result: commit([prepared])[0]) { return }
+                guard prepared.plan != nil else {
+                    try execute(RedisCommand("XACK", message.streamKey, group.name, message.entryID))
+                    settleReturned(prepared)
+                    return
+                }
+                if settle(prepared, result: commit([prepared], acknowledging: []).results[0]) { return }
             }
             throw RedisError(code: .server, message: "gave up after \(configuration.conflictRetries) conflicting attempts")
         } catch {
@@ -184,29 +189,51 @@ final class ConsumerWorker {
         return try execute(RedisCommand("HGETALL", key)).fieldMap
     }
 
-    /// Sends the waiting commits in one script call and settles each; a commit that met changed state is
-    /// handled again on its own.
+    /// Sends the waiting commits in one script call, with one `XACK` per stream for the messages whose
+    /// receivers all returned, and settles each; a commit that met changed state is handled again on its own.
     private func flush() {
-        let batch = waiting
+        let batch = waiting.filter { $0.plan != nil }
+        let acknowledged = waiting.filter { $0.plan == nil }
         waiting = []
         for key in waitingKeys { prefetched[key] = nil }
         waitingKeys = []
-        guard !batch.isEmpty else { return }
-        for (prepared, result) in zip(batch, commit(batch)) where !settle(prepared, result: result) {
+        guard !batch.isEmpty || !acknowledged.isEmpty else { return }
+        var acks: [String: [String]] = [:]
+        for prepared in acknowledged { acks[prepared.message.streamKey, default: []].append(prepared.message.entryID) }
+        let ackCommands = acks.sorted { $0.key < $1.key }.map { stream, entries in
+            var command = RedisCommand("XACK", stream, group.name)
+            for entry in entries { command.append(entry) }
+            return command
+        }
+        let acksSent: Bool
+        let results: [CommitScript.Result]
+        (results, acksSent) = commit(batch, acknowledging: ackCommands)
+        for prepared in acknowledged {
+            if acksSent {
+                settleReturned(prepared)
+            } else {
+                fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .io, message: "acknowledgement not sent"))
+            }
+        }
+        for (prepared, result) in zip(batch, results) where !settle(prepared, result: result) {
             // Handled again on its own, the message may write keys the batch prefetched.
             prefetched = [:]
             handle(prepared.message, deliveries: prepared.deliveries)
         }
     }
 
-    /// Runs the message's receivers in declaration order and builds its commit.
+    /// Runs the message's receivers in declaration order and builds its commit; a message whose receivers
+    /// all returned, in a chain that is not traced, gets no commit (``PreparedCommit/plan`` `nil`): a batch
+    /// `XACK` finishes it.
     private func prepare(_ message: Message, deliveries: Int, inBatch: Bool) throws -> PreparedCommit {
         let started = ContinuousClock.now
         let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
             try load(key, inBatch: inBatch)
         }
         var outcomes: [TraceEntry.Outcome] = []
-        for receiver in receiversByTopic[message.topic] ?? [] {
+        // A replayed dead letter is for the group that dead-lettered it only.
+        let receivers = message.replayGroup.map { $0 == group.name } ?? true ? receiversByTopic[message.topic] ?? [] : []
+        for receiver in receivers {
             context.receiver = receiver.name
             let writesBefore = context.writes.count
             let emissionsBefore = context.emissions.count
@@ -220,15 +247,27 @@ final class ConsumerWorker {
                 writes: context.writes[writesBefore...].map(\.write.summary)
             ))
         }
-        let entry = TraceEntry(
-            atMs: message.atMs, topic: message.topic, message: message.id, cause: message.cause, group: group.name, receivers: outcomes
-        )
-        // Tracing off (`traceSeconds` 0) keeps no trace and no index; a chain is indexed under its goal by
-        // the groups handling its root, for `goalctl trace <goal>`.
-        let tracing = configuration.traceSeconds > 0
+        let traced = !receivers.isEmpty
+            && (message.traced || group.traceFlagKey(message).map { context.peek($0, field: "trace") == "1" } == true)
+        let returnedOnly = context.writes.isEmpty && context.emissions.isEmpty && !traced && deliveries == 1
+        // Reads of one hash came from one snapshot: nothing to check when nothing is written.
+        if returnedOnly && context.readSet.count <= 1 {
+            return PreparedCommit(
+                message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: nil,
+                writtenKeys: []
+            )
+        }
+        let trace = traced ? (
+            key: TraceKeys.chain(message.trace, partition: partition),
+            field: TraceKeys.field(group: group.name, message: message.id),
+            entry: TraceEntry(
+                atMs: message.atMs, topic: message.topic, message: message.id, cause: message.cause, group: group.name,
+                receivers: outcomes
+            ).json
+        ) : nil
         let plan = try CommitPlan.make(
-            context, record: tracing ? entry.json : Array("1".utf8),
-            traceIndexKey: tracing && message.cause.isEmpty ? group.traceIndexKey(message) : nil,
+            context, deliveries: deliveries, trace: trace,
+            traceIndexKey: traced && message.cause.isEmpty ? group.traceIndexKey(message) : nil, traced: traced,
             clearError: deliveries > 1 ? (errorsKey, "\(message.streamKey) \(message.entryID)") : nil,
             configuration: configuration, cluster: connection.isCluster
         )
@@ -238,14 +277,24 @@ final class ConsumerWorker {
         )
     }
 
+    /// Records a message whose receivers all returned, once its batch `XACK` is in.
+    private func settleReturned(_ prepared: PreparedCommit) {
+        for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
+        metrics.handled(topic: prepared.message.topic, nanoseconds: Self.nanoseconds(since: prepared.started))
+    }
+
+    private static func nanoseconds(since started: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - started
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+
     /// Records a commit's outcome; returns `false` when it met changed state and must be handled again.
     private func settle(_ prepared: PreparedCommit, result: CommitScript.Result) -> Bool {
         let topic = prepared.message.topic
         switch result {
         case .committed:
             for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
-            let elapsed = ContinuousClock.now - prepared.started
-            metrics.handled(topic: topic, nanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            metrics.handled(topic: topic, nanoseconds: Self.nanoseconds(since: prepared.started))
             if logger.logLevel <= .debug {
                 messageLogger(prepared.message).debug("message handled", metadata: [
                     "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
@@ -253,9 +302,9 @@ final class ConsumerWorker {
                 ])
             }
             return true
-        case .duplicate:
-            metrics.message("duplicate", topic: topic)
-            messageLogger(prepared.message).info("duplicate message acknowledged without effect")
+        case .acknowledged, .duplicate:
+            metrics.message("acknowledged", topic: topic)
+            messageLogger(prepared.message).info("entry no longer pending for the group (committed by another replica, or dead-lettered): nothing applied")
             return true
         case .conflict(let key, let field):
             metrics.message("conflict", topic: topic)
@@ -264,22 +313,52 @@ final class ConsumerWorker {
             ])
             return false
         case .failed(let reason):
-            fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: "Redis refused a write: \(reason)"))
+            let error = "Redis refused a write: \(reason)"
+            if connection.isCluster, case .split = prepared.plan {
+                // A part outside the stream's slot gave its marker back: the entry stays pending and is retried.
+                fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: error), outcomes: prepared.outcomes)
+            } else {
+                metrics.message("dead_lettered", topic: topic)
+                messageLogger(prepared.message).error("a write was refused; the message moved to the dead letters", metadata: [
+                    "error": .string(error), "dead": .string(DeadLetters.key(for: prepared.message.streamKey, cluster: connection.isCluster)),
+                ])
+                recordFailure(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.outcomes)
+            }
             return true
         case .interrupted(let error):
-            fail(prepared.message, deliveries: prepared.deliveries, error: error)
+            fail(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.outcomes)
             return true
         }
     }
 
-    /// Counts and logs a failed message, and records its error in `errors:<group>` (for its dead letter)
-    /// unless the connection itself failed: then every message of the batch would wait on a reconnect.
-    private func fail(_ message: Message, deliveries: Int, error: any Error) {
+    /// Counts and logs a failed message, and records its error in `errors:<group>` (for its dead letter) and
+    /// in its chain's trace, unless the connection itself failed: then every message of the batch would wait
+    /// on a reconnect.
+    private func fail(_ message: Message, deliveries: Int, error: any Error, outcomes: [TraceEntry.Outcome] = []) {
         metrics.message("failed", topic: message.topic)
         messageLogger(message).error("message failed; it stays pending and will be retried", metadata: ["error": "\(error)", "deliveries": "\(deliveries)"])
         if let redisError = error as? RedisError, [.connect, .io, .timeout, .closed].contains(redisError.code) { return }
         guard !stop.isRaised else { return }
         _ = try? connection.send(RedisCommand("HSET", errorsKey, "\(message.streamKey) \(message.entryID)", "\(error)"))
+        recordFailure(message, deliveries: deliveries, error: "\(error)", outcomes: outcomes)
+    }
+
+    /// Writes a failed delivery's trace entry, with its error, whether or not its chain is traced; a root's
+    /// chain is indexed under its goal, so `goalctl trace` finds it.
+    func recordFailure(_ message: Message, deliveries: Int, error: String, outcomes: [TraceEntry.Outcome] = []) {
+        let key = TraceKeys.chain(message.trace, partition: partition)
+        let entry = TraceEntry(
+            atMs: message.atMs, topic: message.topic, message: message.id, cause: message.cause, group: group.name,
+            receivers: outcomes, error: "\(error) (delivery \(deliveries))"
+        )
+        var commands = [
+            RedisCommand("HSET", key, TraceKeys.field(group: group.name, message: message.id), entry.json),
+            RedisCommand("EXPIRE", key, configuration.traceSeconds),
+        ]
+        if message.cause.isEmpty, let index = group.traceIndexKey(message) {
+            commands += [RedisCommand("ZADD", index, "NX", Int(message.atMs), message.trace), RedisCommand("EXPIRE", index, configuration.traceSeconds)]
+        }
+        _ = try? connection.send(commands)
     }
 
     private func messageLogger(_ message: Message) -> Logger {
@@ -300,7 +379,8 @@ struct PreparedCommit {
     let outcomes: [TraceEntry.Outcome]
     /// What the receivers asked for.
     let context: ReceiverContext
-    let plan: CommitPlan
+    /// The commit; `nil` when every receiver returned in an untraced chain, and an `XACK` is all it takes.
+    let plan: CommitPlan?
     /// The keys the commit writes; a later message reading one of them waits for this commit.
     let writtenKeys: Set<String>
 }

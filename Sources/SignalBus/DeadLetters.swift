@@ -9,8 +9,10 @@ public struct DeadLetters: Sendable {
         self.redis = redis
     }
 
-    /// Moves dead letters back onto their stream with their original envelope (so groups that already
-    /// handled the message recognise it by its id), removing them from `dead:<stream>`.
+    /// Moves dead letters back onto their stream with their original envelope and `replay.group` naming the
+    /// group that dead-lettered each, removing them from `dead:<stream>` in the same step (so a replay is never
+    /// delivered twice): that group handles the message again, and every other group acknowledges it without
+    /// running a receiver.
     /// - Parameters:
     ///   - stream: the stream key (`signal:goal.ended`, a partition's `signal:goal.ended:{p1-1}`, `outbox:pusher`);
     ///     its dead letters are in `dead:<stream>`.
@@ -36,14 +38,12 @@ public struct DeadLetters: Sendable {
     ///   - deliveries: how many times it was delivered, for `dead.deliveries`.
     ///   - error: the reason, used when `errorsKey` records none for the entry.
     ///   - errorsKey: a hash of last errors, field `"<stream> <entryID>"`; its value wins over `error`, and is removed.
-    ///   - maxLength: approximate cap on the dead-letter stream's length.
     ///   - cluster: whether Redis is a cluster (see ``key(for:cluster:)``).
     public static func moveCommand(
-        stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, maxLength: Int,
-        cluster: Bool = false
+        stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, cluster: Bool = false
     ) -> RedisCommand {
         ConsumerWorker.deadLetterScript.evalSHA(
-            keys: [stream, key(for: stream, cluster: cluster), errorsKey], arguments: [group, entryID, deliveries, error, maxLength]
+            keys: [stream, key(for: stream, cluster: cluster), errorsKey], arguments: [group, entryID, deliveries, error]
         )
     }
 
@@ -62,14 +62,21 @@ public struct DeadLetters: Sendable {
           entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
         end
         for _, entry in ipairs(entries) do
-          local original = {}
+          local original, group = {}, nil
           for n = 1, #entry[2], 2 do
-            if string.sub(entry[2][n], 1, 5) ~= 'dead.' then
-              original[#original + 1] = entry[2][n]
+            local field = entry[2][n]
+            if field == 'dead.group' then
+              group = entry[2][n + 1]
+            elseif string.sub(field, 1, 5) ~= 'dead.' and field ~= 'replay.group' then
+              original[#original + 1] = field
               original[#original + 1] = entry[2][n + 1]
             end
           end
-          announce(KEYS[2], ARGV[2], nil, original)
+          if group then
+            original[#original + 1] = 'replay.group'
+            original[#original + 1] = group
+          end
+          announce(KEYS[2], ARGV[2], original)
           redis.call('XDEL', KEYS[1], entry[1])
         end
         return #entries

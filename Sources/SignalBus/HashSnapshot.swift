@@ -34,6 +34,9 @@ public final class HashSnapshot {
         return value
     }
 
+    /// A field's current value, without remembering it as read.
+    func peek(_ field: String) -> String? { fields[field] }
+
     /// A field as an integer (`nil` when absent or not a decimal integer).
     public func int(_ field: String) -> Int64? {
         self[field].flatMap { Int64($0) }

@@ -16,16 +16,28 @@ public struct Message: Sendable, Hashable {
     public let payload: [String: String]
     /// The partition of the topic's stream it was read from; `nil` when streams are not partitioned.
     public let partition: Partition?
+    /// Whether its chain is traced: the optional envelope field `traced` (`1`), set at the chain's root by the
+    /// sample or the goal's own `trace` flag, and carried downstream.
+    public let traced: Bool
+    /// For a replayed dead letter, the one group that handles it (`replay.group`); every other group
+    /// acknowledges it without running a receiver. `nil` for every other message.
+    public let replayGroup: String?
 
     /// The envelope field names, in the order they are written.
     public static let envelopeFields = ["id", "signal", "at_ms", "cause", "trace"]
+    /// The optional envelope field that marks a traced chain.
+    public static let tracedField = "traced"
+    /// The field naming the group a replayed dead letter is for.
+    public static let replayGroupField = "replay.group"
 
     /// Creates a message from its parts.
     public init(
         topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
-        partition: Partition? = nil
+        partition: Partition? = nil, traced: Bool = false, replayGroup: String? = nil
     ) {
         self.topic = topic
+        self.traced = traced
+        self.replayGroup = replayGroup
         self.partition = partition
         self.entryID = entryID
         self.id = id
@@ -44,7 +56,12 @@ public struct Message: Sendable, Hashable {
         // The entry's own fields become the payload in place: no copy of the dictionary per message.
         var payload = consume fields
         for name in Self.envelopeFields { payload[name] = nil }
-        self.init(topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, payload: payload, partition: partition)
+        let traced = payload.removeValue(forKey: Self.tracedField) == "1"
+        let replayGroup = payload.removeValue(forKey: Self.replayGroupField)
+        self.init(
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, payload: payload, partition: partition,
+            traced: traced, replayGroup: replayGroup
+        )
     }
 
     /// The stream it was read from: the topic's key, or its partition's.

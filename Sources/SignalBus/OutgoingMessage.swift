@@ -19,13 +19,18 @@ public struct OutgoingMessage: Sendable, Hashable {
     /// What picks the message's partition when streams are partitioned: the goal it is about (so its whole
     /// chain stays in one partition, in order), or the channel of an event about no goal; `nil` uses the id.
     public var routingKey: String?
+    /// A hash whose `trace` field, when `1`, traces the chain this message starts, whatever the sample (for a
+    /// goal's events, `goal:{<goal_id>}`). Read atomically with the publish on one server; on a cluster, where
+    /// it lies in another slot, the groups that read it trace the chain from there on.
+    public var traceFlagKey: String?
 
     /// Creates a root message (its own trace, no cause).
     public init(
         topic: Topic, id: String, atMs: Int64, payload: [(String, String)], dedupKey: String? = nil,
-        routingKey: String? = nil, cause: String = "", trace: String? = nil
+        routingKey: String? = nil, cause: String = "", trace: String? = nil, traceFlagKey: String? = nil
     ) {
         self.topic = topic
+        self.traceFlagKey = traceFlagKey
         self.routingKey = routingKey
         self.id = id
         self.atMs = atMs
@@ -40,8 +45,14 @@ public struct OutgoingMessage: Sendable, Hashable {
         [("id", id), ("signal", topic.name), ("at_ms", String(atMs)), ("cause", cause), ("trace", trace)] + payload
     }
 
+    /// The stream fields of a traced chain's root: the envelope, `traced`, then the payload.
+    var tracedFields: [(String, String)] {
+        [("id", id), ("signal", topic.name), ("at_ms", String(atMs)), ("cause", cause), ("trace", trace), (Message.tracedField, "1")] + payload
+    }
+
     public static func == (lhs: OutgoingMessage, rhs: OutgoingMessage) -> Bool {
         lhs.fields.elementsEqual(rhs.fields, by: ==) && lhs.dedupKey == rhs.dedupKey && lhs.topic == rhs.topic && lhs.routingKey == rhs.routingKey
+            && lhs.traceFlagKey == rhs.traceFlagKey
     }
 
     public func hash(into hasher: inout Hasher) {

@@ -3,6 +3,10 @@ import Redis
 /// Publishes messages from outside a receiver: each is one `XADD` to its stream and one `PUBLISH` of the
 /// same message as JSON on the channel of that name. A call's messages go in one atomic script, or, when
 /// streams are partitioned, one atomic script per partition, all in one pipeline.
+///
+/// Each message starts a chain, and this is where the chain's tracing is decided: a root in the sample
+/// (``BusConfiguration/traceSample``, from its trace id) or whose ``OutgoingMessage/traceFlagKey`` hash has
+/// `trace` = `1` carries the envelope field `traced` = `1`.
 public struct Publisher: Sendable {
     private let redis: any RedisCommandRunner
     private let configuration: BusConfiguration
@@ -30,7 +34,10 @@ public struct Publisher: Sendable {
             shares[partition, default: []].append(index)
         }
         let commands = order.map { partition in
-            Self.command(for: shares[partition]!.map { messages[$0] }, partition: partition, maxLength: configuration.streamMaxLength, dedupSeconds: dedupSeconds)
+            Self.command(
+                for: shares[partition]!.map { messages[$0] }, partition: partition, traceSample: configuration.traceSample,
+                dedupSeconds: dedupSeconds, readsFlags: !redis.isCluster
+            )
         }
         let replies = try await redis.pipeline(commands)
         var stored = [Bool](repeating: false, count: messages.count)
@@ -44,10 +51,14 @@ public struct Publisher: Sendable {
         return stored
     }
 
-    static func command(for messages: [OutgoingMessage], partition: Partition?, maxLength: Int, dedupSeconds: Int) -> RedisCommand {
+    /// The script call publishing `messages` in `partition`.
+    /// - Parameter readsFlags: whether the script reads each message's trace flag hash (one server: it may
+    ///   touch any key; a cluster's script only its partition's slot).
+    static func command(
+        for messages: [OutgoingMessage], partition: Partition?, traceSample: Double, dedupSeconds: Int, readsFlags: Bool
+    ) -> RedisCommand {
         var keys = KeyTable()
         var arguments = RedisArguments(reservingBytes: 512 * messages.count)
-        arguments.append(maxLength)
         arguments.append(dedupSeconds)
         arguments.append(messages.count)
         for message in messages {
@@ -59,24 +70,42 @@ public struct Publisher: Sendable {
             } else {
                 arguments.append("0")
             }
+            let sampled = TraceKeys.sampled(message.trace, ratio: traceSample)
+            if !sampled, readsFlags, let flag = message.traceFlagKey {
+                arguments.append("1")
+                arguments.append(keys.index(of: flag))
+            } else {
+                arguments.append("0")
+            }
             arguments.append(keys.index(of: message.topic.key(partition: partition)))
             arguments.append(message.topic.key)
-            BusLua.appendMessage(message.fields, to: &arguments)
+            BusLua.appendMessage(sampled ? message.tracedFields : message.fields, to: &arguments)
         }
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
     static let script = BusLua.script(#"""
-        local maxlen, ttl = take(), take()
+        local ttl = take()
         local stored = {}
+        -- A root whose goal asks for tracing: `traced` goes in front of its fields and its JSON.
+        local function announceTraced(key, channel)
+          local count = tonumber(take()) * 2
+          redis.call('XADD', key, '*', 'traced', '1', unpack(ARGV, i, i + count - 1))
+          i = i + count
+          redis.call('PUBLISH', channel, '{"traced":"1",' .. string.sub(take(), 2))
+        end
         for n = 1, tonumber(take()) do
           local fresh = true
           if take() == '1' then
             fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
           end
+          local flagged = take() == '1' and redis.call('HGET', takeKey(), 'trace') == '1'
           local key, channel = takeKey(), take()
-          if fresh then
-            announceTaken(key, channel, maxlen)
+          if fresh and flagged then
+            announceTraced(key, channel)
+            stored[n] = 1
+          elseif fresh then
+            announceTaken(key, channel)
             stored[n] = 1
           else
             skipTaken()

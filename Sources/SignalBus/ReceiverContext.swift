@@ -36,6 +36,12 @@ public final class ReceiverContext {
         return snapshot
     }
 
+    /// A field of a hash this message has loaded, read without making it part of the read set (the bus's own
+    /// look at a flag); `nil` when the hash was not loaded or has no such field.
+    func peek(_ key: String, field: String) -> String? {
+        hashes[key]?.peek(field)
+    }
+
     /// Asks for a write, applied at commit; the local view of the hash reflects it at once.
     public func write(_ write: Write) {
         writes.append((receiver, write))

@@ -14,6 +14,9 @@ public struct ReceiverGroup: Sendable {
     /// The hashes the receivers will read that only the hashes of ``prefetch`` name (a goal's session): given
     /// the message and a lookup of what was prefetched, loaded for the whole batch in a second round trip.
     public let prefetchNamed: @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String]
+    /// The hash whose `trace` field, when `1`, traces every chain about it (for the goal flow, `goal:{<goal_id>}`):
+    /// a group that has it loaded traces the delivery and marks its emissions `traced`, whatever the sample.
+    public let traceFlagKey: @Sendable (Message) -> String?
 
     /// Declares a group.
     /// - Parameters:
@@ -22,12 +25,15 @@ public struct ReceiverGroup: Sendable {
     ///   - traceIndexKey: the sorted set indexing a chain for tracing, per message.
     ///   - prefetch: the hashes the receivers will read for a message, loaded ahead for the whole batch.
     ///   - prefetchNamed: the hashes they will read that the prefetched hashes name, loaded ahead too.
+    ///   - traceFlagKey: the hash whose `trace` field turns tracing on for the chains about it.
     public init(
         name: String, receivers: [Receiver],
         traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil },
         prefetch: @escaping @Sendable (Message) -> [String] = { _ in [] },
-        prefetchNamed: @escaping @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String] = { _, _ in [] }
+        prefetchNamed: @escaping @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String] = { _, _ in [] },
+        traceFlagKey: @escaping @Sendable (Message) -> String? = { _ in nil }
     ) {
+        self.traceFlagKey = traceFlagKey
         self.name = name
         self.receivers = receivers
         self.traceIndexKey = traceIndexKey

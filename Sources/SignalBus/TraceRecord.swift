@@ -1,5 +1,5 @@
 /// What one receiver did with one message, as `goalctl trace` shows it (stored per message and group as a
-/// ``TraceEntry``, the value of the message's done marker; ``ChainTrace`` reads a chain back).
+/// ``TraceEntry`` in the chain's trace hash; ``ChainTrace`` reads a chain back).
 public struct TraceRecord: Sendable, Hashable, Codable {
     /// A message the receiver published.
     public struct Published: Sendable, Hashable, Codable {
@@ -51,24 +51,27 @@ public struct TraceRecord: Sendable, Hashable, Codable {
     public var published: [Published]
     /// What it changed, one line per write.
     public var writes: [String]
+    /// Why the delivery failed, for a failed, conflicted or dead-lettered delivery; `nil` when it did not.
+    public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case atMs = "at_ms", signal, kind, message, cause, group, receiver, acted, reason, published, writes
+        case atMs = "at_ms", signal, kind, message, cause, group, receiver, acted, reason, published, writes, error
     }
 
 }
 
-/// What one group did with one message, kept as the value of its done marker `done:<group>:<message id>`:
-/// each receiver's outcome in declaration order.
+/// What one group did with one message of a traced chain (or with a delivery that failed, in any chain),
+/// kept in the chain's trace hash (``TraceKeys``) under the field `<group> <message id>`: each receiver's
+/// outcome in declaration order.
 ///
-/// Stored compactly, since one is kept per message per group: what the marker's key and the chain already
-/// say (the message id, the group, the cause, the chain's event time) is left out. The stored JSON has the
-/// message's `topic` (its stream name, `signal:goal.ended`), `at_ms` on a chain's root only, and per
-/// receiver its name, then either the `reason` it returned or what it `published` (`<topic>#<id>`) and the
-/// `writes` it asked for, each left out when empty:
+/// Stored compactly: what the field already says (the message id, the group) is left out. The stored JSON
+/// has the message's `topic` (its stream name, `signal:goal.ended`), its `cause` (left out on a chain's root,
+/// which has `at_ms` instead), per receiver its name, then either the `reason` it returned or what it
+/// `published` (`<topic>#<id>`) and the `writes` it asked for, each left out when empty, and the `error` of
+/// a delivery that failed:
 ///
 /// ```json
-/// {"topic":"signal:goal.completed","receivers":[{"receiver":"notify_livestream_mvps","reason":"not a livestream goal"},
+/// {"topic":"signal:goal.completed","cause":"1f0c…","receivers":[{"receiver":"notify_livestream_mvps","reason":"not a livestream goal"},
 ///  {"receiver":"deactivate_goal","published":["task:deactivate_goal#7b06c0fbf4b038e1a99f"]}]}
 /// ```
 /// ``ChainTrace`` reads a chain's entries back into ``TraceRecord``s.
@@ -99,15 +102,25 @@ public struct TraceEntry: Sendable, Hashable {
     public var group: String
     /// Each receiver's outcome, in declaration order.
     public var receivers: [Outcome]
+    /// Why the delivery failed; `nil` when it did not.
+    public var error: String? = nil
 
-    /// One record per receiver.
+    /// One record per receiver; a failed delivery whose receivers did not all run has one more, for the
+    /// delivery itself, named `-`.
     public var records: [TraceRecord] {
-        receivers.map {
+        var records = receivers.map {
             TraceRecord(
                 atMs: atMs, signal: topic.name, kind: topic.kind.rawValue, message: message, cause: cause, group: group,
-                receiver: $0.receiver, acted: $0.acted, reason: $0.reason, published: $0.published, writes: $0.writes
+                receiver: $0.receiver, acted: $0.acted, reason: $0.reason, published: $0.published, writes: $0.writes, error: error
             )
         }
+        if let error, records.isEmpty {
+            records.append(TraceRecord(
+                atMs: atMs, signal: topic.name, kind: topic.kind.rawValue, message: message, cause: cause, group: group,
+                receiver: "-", acted: false, reason: "failed", published: [], writes: [], error: error
+            ))
+        }
+        return records
     }
 
     /// The entry as stored (compact JSON, UTF-8), written straight into bytes: one is built per message per group.
@@ -120,6 +133,11 @@ public struct TraceEntry: Sendable, Hashable {
         put(#"{"topic":"#); JSONText.appendQuoted(topic.key, to: &bytes)
         if cause.isEmpty {
             put(#","at_ms":"#); bytes.append(contentsOf: String(atMs).utf8)
+        } else {
+            put(#","cause":"#); JSONText.appendQuoted(cause, to: &bytes)
+        }
+        if let error {
+            put(#","error":"#); JSONText.appendQuoted(error, to: &bytes)
         }
         put(#","receivers":["#)
         for (index, outcome) in receivers.enumerated() {
