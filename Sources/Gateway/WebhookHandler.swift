@@ -77,7 +77,7 @@ public struct WebhookHandler: Sendable {
         // A goal's events share its partition (its chain stays in order); an event about no goal, its channel's.
         return OutgoingMessage(
             topic: .signal(event.name), id: id, atMs: timeMs, payload: payload, dedupKey: "webhook:event:\(id)",
-            routingKey: GoalChannel.goalID(of: event.channel) ?? event.channel
+            routingKey: GoalChannel.goalID(of: event.channel) ?? event.channel, traceFlagKey: GoalChannel.goalID(of: event.channel).map(Keys.goal)
         )
     }
 }

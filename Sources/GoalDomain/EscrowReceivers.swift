@@ -8,7 +8,7 @@ public enum EscrowReceivers {
             triggerExclusiveGoalEscrowRefund,
             triggerShowEscrowTransfer, triggerExclusiveEscrowTransfer,
             triggerShowEscrowRefund, handleTriggerPrivateGoalEscrow,
-        ], prefetch: GoalPrefetch.goal(on: [Topics.goalProgressed], escrowOn: [Topics.goalEnded]))
+        ], prefetch: GoalPrefetch.goal(on: [Topics.goalProgressed], escrowOn: [Topics.goalEnded]), traceFlagKey: GoalTraces.flagKey)
     }
 
     /// Refunds an exclusive goal's hold when the goal ends short of its target.

@@ -10,7 +10,8 @@ public enum GoalReceivers {
             notifyLivestreamMVPs, deactivateGoal,
             deactivateGoalTask,
             notifyStreamAuthorizedForAgreedTriggerGoal, notifyGoalEnded,
-        ], traceIndexKey: GoalTraces.indexKey, prefetch: GoalPrefetch.goal(on: [Topics.incrementGoalProgress, Topics.goalCompleted, Topics.deactivateGoal]))
+        ], traceIndexKey: GoalTraces.indexKey, prefetch: GoalPrefetch.goal(on: [Topics.incrementGoalProgress, Topics.goalCompleted, Topics.deactivateGoal]),
+        traceFlagKey: GoalTraces.flagKey, sinks: [Keys.pusherOutbox])
     }
 
     /// task increment_goal_progress: adds the amount, recomputes the level, publishes goal.progressed.

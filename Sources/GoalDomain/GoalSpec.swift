@@ -27,6 +27,8 @@ public struct GoalSpec: Sendable, Hashable {
     public var conditions: String = "{}"
     /// `metadata` (JSON).
     public var metadata: String = "{}"
+    /// `trace` = `1`: every chain of the goal is traced, whatever `trace.sample`.
+    public var traced = false
 
     /// Creates a spec with the reference flow's defaults.
     public init(id: String) {

@@ -57,6 +57,7 @@ public struct GoalStore: Sendable {
         if let viewer = spec.viewer { goal.append("exclusive_to"); goal.append(viewer) }
         if let session = spec.sessionID { goal.append("session_id"); goal.append(session) }
         if let exp = spec.exp { goal.append("exp"); goal.append(Int(exp)) }
+        if spec.traced { goal.append("trace"); goal.append("1") }
         if let started = spec.started {
             for field in ["context.started", "context.last_updated"] { goal.append(field); goal.append(Int(started)) }
         }
@@ -78,6 +79,20 @@ public struct GoalStore: Sendable {
         }
         return commands
     }
+
+    /// Turns tracing of every chain of goal `id` on or off (its hash's `trace` field).
+    /// - Returns: `false` when the goal does not exist (nothing is written).
+    @discardableResult
+    public func setTraced(_ id: String, _ traced: Bool) async throws -> Bool {
+        try await redis.run(Self.traceFlagScript, keys: [Keys.goal(id)], arguments: [traced ? "1" : "0"]).int == 1
+    }
+
+    /// Sets (`ARGV[1]` = `1`) or clears a goal's `trace` field, only when the goal exists.
+    static let traceFlagScript = RedisScript(#"""
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'trace', '1') else redis.call('HDEL', KEYS[1], 'trace') end
+        return 1
+        """#)
 
     /// A hash's fields (empty when it does not exist).
     public func fields(of key: String) async throws -> [String: String] {

@@ -6,7 +6,7 @@ public enum KaraokeReceivers {
     public static func group() -> ReceiverGroup {
         ReceiverGroup(
             name: "karaoke", receivers: [triggerOnline, triggerUserEnter, karaokeControl], traceIndexKey: GoalTraces.indexKey,
-            prefetch: GoalPrefetch.goal(on: Set(Topics.presence))
+            prefetch: GoalPrefetch.goal(on: Set(Topics.presence)), traceFlagKey: GoalTraces.flagKey
         )
     }
 
@@ -103,11 +103,20 @@ enum Presence {
     }
 }
 
-/// Where chains are indexed per goal, for `goalctl trace`.
+/// Where chains are indexed per goal, for `goalctl trace`, and which goals ask for every chain traced.
 enum GoalTraces {
     /// `traces:{<goal_id>}` for messages about a goal.
     static let indexKey: @Sendable (Message) -> String? = { message in
-        if let id = message["goal_id"], GoalChannel.isValidGoalID(id) { return Keys.goalTraces(id) }
-        return message["channel"].flatMap(GoalChannel.goalID(of:)).map(Keys.goalTraces)
+        goalID(of: message).map(Keys.goalTraces)
+    }
+
+    /// `goal:{<goal_id>}`, whose `trace` = `1` traces every chain of the goal.
+    static let flagKey: @Sendable (Message) -> String? = { message in
+        goalID(of: message).map(Keys.goal)
+    }
+
+    private static func goalID(of message: Message) -> String? {
+        if let id = message["goal_id"], GoalChannel.isValidGoalID(id) { return id }
+        return message["channel"].flatMap(GoalChannel.goalID(of:))
     }
 }

@@ -19,7 +19,8 @@ public enum SessionReceivers {
             cleanupExpiredExclusiveGoalPairs(retention: settings.pairRetentionSeconds),
             invalidateCachedPusherChannelData,
             startSnapshot,
-        ], prefetch: GoalPrefetch.goal(on: [Topics.goalEnded]), prefetchNamed: GoalPrefetch.session(on: [Topics.goalEnded]))
+        ], prefetch: GoalPrefetch.goal(on: [Topics.goalEnded]), prefetchNamed: GoalPrefetch.session(on: [Topics.goalEnded]),
+        traceFlagKey: GoalTraces.flagKey, sinks: [Keys.rtcOutbox, Keys.pusherOutbox])
     }
 
     static let updateAndNotifySessionKaraokeGoal = Receiver("update_and_notify_session_karaoke_goal", on: [Topics.goalProgressed], guard: { context in

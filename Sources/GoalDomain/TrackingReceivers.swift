@@ -4,7 +4,7 @@ import SignalBus
 public enum TrackingReceivers {
     /// The group.
     public static func group() -> ReceiverGroup {
-        ReceiverGroup(name: "tracking", receivers: [trackChannelPresence, trackGoals])
+        ReceiverGroup(name: "tracking", receivers: [trackChannelPresence, trackGoals], traceFlagKey: GoalTraces.flagKey, sinks: [Keys.trackingEvents])
     }
 
     static let trackChannelPresence = Receiver("track_channel_presence", on: Topics.presence, guard: { _ in nil }, effect: { context in

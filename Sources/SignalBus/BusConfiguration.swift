@@ -5,7 +5,7 @@ public struct BusConfiguration: Sendable, Hashable {
     /// Most messages read per `XREADGROUP`.
     public var batchSize: Int = 64
     /// How long one `XREADGROUP` blocks waiting for messages; also bounds how long a stop waits for the read.
-    public var block: Duration = .seconds(2)
+    public var block: Duration = .seconds(1)
     /// How long a message stays pending with a live consumer before another consumer of the group claims it
     /// (the fallback for a replica that is alive but stuck; a stopped replica is found by its heartbeat).
     public var claimIdle: Duration = .seconds(30)

@@ -43,6 +43,11 @@ final class BusMetrics {
         timer.recordNanoseconds(nanoseconds)
     }
 
+    /// Entries taken over from a stopped replica.
+    func takenOver(stream: String, count: Int) {
+        counter("bus_taken_over_total", [("group", group), ("stream", stream)]).increment(by: count)
+    }
+
     /// The group's lag and pending count on a stream.
     func backlog(stream: String, lag: Int, pending: Int) {
         gauge("group_lag", stream).record(lag)

@@ -2,9 +2,13 @@ import Logging
 import Redis
 
 extension ConsumerWorker {
-    /// Claims messages pending longer than the claim idle time (their consumer died or failed on them),
-    /// handles them again, moves those delivered too often to `dead:<stream>`, and reports lag.
+    /// Refreshes this replica's heartbeat, takes over the pending entries of replicas whose heartbeat is gone
+    /// and removes them from the group, claims messages pending longer than the claim idle time (a replica
+    /// alive but stuck, or a message that failed), handles them again, moves those delivered too often to
+    /// `dead:<stream>`, trims the streams, and reports lag.
     func recover() throws {
+        try beat()
+        try takeOverStoppedConsumers()
         let idle = Int(configuration.claimIdle.milliseconds)
         for topic in topics {
             let stream = streamKey(topic)
@@ -36,15 +40,21 @@ extension ConsumerWorker {
             }
             try reportBacklog(topic)
         }
+        try trimmer.trim(connection: connection)
     }
 
-    /// Moves a message to `dead:<stream>` with its error and delivery count, and acknowledges it.
+    /// Moves a message to `dead:<stream>` with its error and delivery count, acknowledges it, and records it
+    /// in its chain's trace.
     func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) throws {
         let stream = streamKey(topic)
-        try execute(Self.deadLetterScript.evalSHA(
+        let reply = try execute(Self.deadLetterScript.evalSHA(
             keys: [stream, DeadLetters.key(for: stream, cluster: connection.isCluster), errorsKey],
             arguments: [group.name, entryID, deliveries, error]
         ))
+        if let parts = reply.array, parts.count == 2, let fields = parts[1].array,
+           let message = Message(topic: topic, entryID: entryID, fields: RedisValue.array(fields).fieldMap, partition: partition) {
+            recordFailure(message, deliveries: deliveries, error: "dead-lettered after \(deliveries) deliveries: \(parts[0].string ?? error)")
+        }
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
             "stream": .string(stream), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(DeadLetters.key(for: stream, cluster: connection.isCluster)),
@@ -66,7 +76,9 @@ extension ConsumerWorker {
         local field = stream .. ' ' .. entry
         local reason = redis.call('HGET', errors, field) or fallback
         local found = redis.call('XRANGE', stream, entry, entry)
+        local fields = {}
         if #found > 0 then
+          fields = found[1][2]
           local args = {'XADD', dead, '*'}
           for _, value in ipairs(found[1][2]) do args[#args + 1] = value end
           for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
@@ -76,6 +88,6 @@ extension ConsumerWorker {
         end
         redis.call('HDEL', errors, field)
         redis.call('XACK', stream, group, entry)
-        return #found
+        return {reason, fields}
         """#)
 }

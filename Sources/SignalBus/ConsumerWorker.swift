@@ -15,6 +15,8 @@ final class ConsumerWorker {
     /// The partition this worker consumes; `nil` when streams are not partitioned.
     let partition: Partition?
     let errorsKey: String
+    /// Trims the group's streams and sinks on every recovery pass.
+    let trimmer: StreamTrimmer
     /// The group's receivers of each topic, in declaration order.
     private let receiversByTopic: [Topic: [Receiver]]
     private let stop: StopSignal
@@ -40,6 +42,7 @@ final class ConsumerWorker {
         self.metrics = BusMetrics(group: group.name)
         self.topics = group.topics
         self.errorsKey = BusConfiguration.errorsKey(group: group.name, partition: partition)
+        self.trimmer = StreamTrimmer(streams: group.topics.map { $0.key(partition: partition) } + group.sinks, keep: configuration.streamKeep)
         self.receiversByTopic = Dictionary(uniqueKeysWithValues: group.topics.map { ($0, group.receivers(of: $0)) })
     }
 
@@ -70,6 +73,7 @@ final class ConsumerWorker {
                 stop.wait(upTo: delay)
             }
         }
+        leave()
         logger.info("consumer stopped")
     }
 

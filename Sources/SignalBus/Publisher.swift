@@ -72,8 +72,10 @@ public struct Publisher: Sendable {
             }
             let sampled = TraceKeys.sampled(message.trace, ratio: traceSample)
             if !sampled, readsFlags, let flag = message.traceFlagKey {
+                // Passed as an argument, not in KEYS: the script only reads it, so a publisher needs no write
+                // permission on it (Redis's ACL asks read and write of every declared key).
                 arguments.append("1")
-                arguments.append(keys.index(of: flag))
+                arguments.append(flag)
             } else {
                 arguments.append("0")
             }
@@ -99,7 +101,7 @@ public struct Publisher: Sendable {
           if take() == '1' then
             fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
           end
-          local flagged = take() == '1' and redis.call('HGET', takeKey(), 'trace') == '1'
+          local flagged = take() == '1' and redis.call('HGET', take(), 'trace') == '1'
           local key, channel = takeKey(), take()
           if fresh and flagged then
             announceTraced(key, channel)

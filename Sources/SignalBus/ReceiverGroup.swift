@@ -17,6 +17,9 @@ public struct ReceiverGroup: Sendable {
     /// The hash whose `trace` field, when `1`, traces every chain about it (for the goal flow, `goal:{<goal_id>}`):
     /// a group that has it loaded traces the delivery and marks its emissions `traced`, whatever the sample.
     public let traceFlagKey: @Sendable (Message) -> String?
+    /// Plain streams the group appends to that it keeps trimmed (``StreamTrimmer``): outboxes and analytics,
+    /// never a ledger.
+    public let sinks: [String]
 
     /// Declares a group.
     /// - Parameters:
@@ -26,13 +29,16 @@ public struct ReceiverGroup: Sendable {
     ///   - prefetch: the hashes the receivers will read for a message, loaded ahead for the whole batch.
     ///   - prefetchNamed: the hashes they will read that the prefetched hashes name, loaded ahead too.
     ///   - traceFlagKey: the hash whose `trace` field turns tracing on for the chains about it.
+    ///   - sinks: the plain streams it appends to and keeps trimmed.
     public init(
         name: String, receivers: [Receiver],
         traceIndexKey: @escaping @Sendable (Message) -> String? = { _ in nil },
         prefetch: @escaping @Sendable (Message) -> [String] = { _ in [] },
         prefetchNamed: @escaping @Sendable (Message, _ prefetched: (String) -> [String: String]?) -> [String] = { _, _ in [] },
-        traceFlagKey: @escaping @Sendable (Message) -> String? = { _ in nil }
+        traceFlagKey: @escaping @Sendable (Message) -> String? = { _ in nil },
+        sinks: [String] = []
     ) {
+        self.sinks = sinks
         self.traceFlagKey = traceFlagKey
         self.name = name
         self.receivers = receivers

@@ -7,7 +7,7 @@ import SignalBus
 struct GoalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "goal", abstract: "Create, show and end goals.",
-        subcommands: [Create.self, Show.self, End.self]
+        subcommands: [Create.self, Show.self, End.self, Trace.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -25,6 +25,7 @@ struct GoalCommand: AsyncParsableCommand {
         @Option(help: "breakdown_id.") var breakdown: String = ""
         @Option(help: "conditions JSON.") var conditions: String = "{}"
         @Option(help: "metadata JSON.") var metadata: String = "{}"
+        @Flag(help: "Trace every chain of this goal, whatever trace.sample.") var trace = false
 
         func run() async throws {
             let environment = try await Environment.load()
@@ -40,12 +41,36 @@ struct GoalCommand: AsyncParsableCommand {
             spec.breakdownID = breakdown
             spec.conditions = conditions
             spec.metadata = metadata
+            spec.traced = trace
             do {
                 try await GoalStore(redis: environment.redis).create(spec)
             } catch let error as GoalStore.InvalidSpec {
                 throw ValidationError(error.description)
             }
             print("created goal \(id) (\(cls), target \(targets.map(String.init).joined(separator: ",")) s)")
+        }
+    }
+
+    struct Trace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Trace every chain of a goal from now on (on), or leave it to trace.sample again (off)."
+        )
+
+        enum Switch: String, ExpressibleByArgument, CaseIterable {
+            case on, off
+        }
+
+        @Argument(help: "Goal id.") var id: String
+        @Argument(help: "on or off.") var state: Switch
+
+        func run() async throws {
+            let environment = try await Environment.load()
+            guard try await GoalStore(redis: environment.redis).setTraced(id, state == .on) else {
+                throw ValidationError("no goal \(id) (key \(Keys.goal(id)) is empty)")
+            }
+            print(state == .on
+                ? "every chain of goal \(id) is traced from now on; `goalctl trace \(id)` draws them"
+                : "chains of goal \(id) are traced by the sample again (trace.sample)")
         }
     }
 
@@ -85,7 +110,8 @@ struct GoalCommand: AsyncParsableCommand {
             let nowMs = Int64(Clock.unixMilliseconds())
             let messageID = MessageID.digest("operator|\(id)|\(nowMs)")
             _ = try await Publisher(redis: environment.redis, configuration: environment.bus).publish([
-                OutgoingMessage(topic: Topics.deactivateGoal, id: messageID, atMs: nowMs, payload: [("goal_id", id), ("triggerer", "operator")], routingKey: id),
+                OutgoingMessage(topic: Topics.deactivateGoal, id: messageID, atMs: nowMs, payload: [("goal_id", id), ("triggerer", "operator")], routingKey: id,
+                    traceFlagKey: Keys.goal(id)),
             ])
             print("enqueued deactivate_goal for \(id) (message \(messageID)); `goalctl trace \(id)` shows the chain")
         }

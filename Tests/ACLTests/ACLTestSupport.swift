@@ -122,6 +122,7 @@ struct ACLRefused: Error, CustomStringConvertible {
 /// Short block, claim and recovery times so tests run fast.
 func fastConfiguration() -> BusConfiguration {
     var configuration = BusConfiguration()
+    configuration.traceSample = 1
     configuration.block = .milliseconds(100)
     configuration.recoveryInterval = .milliseconds(100)
     configuration.claimIdle = .milliseconds(300)
@@ -138,9 +139,26 @@ func consumer(_ group: ReceiverGroup, on acl: ACLServer, user: String? = nil) th
     return { try await consumer.run() }
 }
 
-/// Whether the group has handled (committed, or recognised as a duplicate) the message with envelope `id`.
+/// Whether the group has handled the message with envelope `id`: its entry, on whichever bus stream holds it,
+/// was delivered to the group and is no longer pending.
 func handled(_ admin: RedisClient, group: String, id: String) async throws -> Bool {
-    try await admin.execute("EXISTS", "done:\(group):\(id)").int == 1
+    let streams = try await admin.execute("KEYS", "*").array?.compactMap(\.string).filter { $0.hasPrefix("signal:") || $0.hasPrefix("task:") } ?? []
+    for stream in streams {
+        for entry in try await admin.execute("XRANGE", stream, "-", "+").array ?? [] {
+            guard let parts = entry.array, parts.count == 2, parts[1].fieldMap["id"] == id, let entryID = parts[0].string else { continue }
+            let info = try await admin.execute("XINFO", "GROUPS", stream).array?.map(\.pairs).first { $0["name"]?.string == group }
+            guard let delivered = info?["last-delivered-id"]?.string, !isBefore(delivered, entryID) else { return false }
+            let pending = try await admin.execute("XPENDING", stream, group, entryID, entryID, 1).array ?? []
+            return pending.isEmpty
+        }
+    }
+    return false
+}
+
+/// Whether stream id `a` comes before `b`.
+private func isBefore(_ a: String, _ b: String) -> Bool {
+    let (x, y) = (a.split(separator: "-").compactMap { Int($0) }, b.split(separator: "-").compactMap { Int($0) })
+    return x.lexicographicallyPrecedes(y)
 }
 
 /// Waits until `group` has handled the message with envelope `id`; fails at once on an ACL refusal.
@@ -186,3 +204,10 @@ func goalSignal(
 
 /// The event time the tests use, Unix seconds.
 let T: Int64 = 1_732_600_000
+
+/// The production defaults with every chain traced, for tests that read traces back.
+let tracedConfiguration: BusConfiguration = {
+    var configuration = BusConfiguration()
+    configuration.traceSample = 1
+    return configuration
+}()

@@ -16,7 +16,7 @@ struct GroupCommitTests {
                 "HSET", "goal:{g1}", "_cls", "ExclusiveGoal", "active", "1", "progress", "0", "level", "0", "levels.0.target", "360",
                 "context.started", String(T - 100), "context.last_updated", String(T - 100), "session_id", "s1", "exclusive_to", "v1"
             )
-            let gateway = Publisher(redis: try acl.client("gateway"))
+            let gateway = Publisher(redis: try acl.client("gateway"), configuration: fastConfiguration())
             let channel = "presence-enc-goal@g1"
             let member = OutgoingMessage(
                 topic: Topics.memberAdded, id: "member-1", atMs: (T - 50) * 1000,
@@ -41,7 +41,8 @@ struct GroupCommitTests {
             #expect(tasks.first?["amount"] == "100")
             #expect(try await admin.execute("SISMEMBER", "presence:\(channel)", "v1").int == 1)
             #expect(try await admin.execute("ZCARD", "traces:{g1}").int == 2)
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 
@@ -58,7 +59,7 @@ struct GroupCommitTests {
             expiring.exp = T - 10
             try await store.create(expiring)
 
-            _ = try await Publisher(redis: admin).publish([
+            _ = try await Publisher(redis: admin, configuration: fastConfiguration()).publish([
                 OutgoingMessage(topic: Topics.incrementGoalProgress, id: "inc-1", atMs: T * 1000, payload: [("goal_id", "g1"), ("amount", "400")]),
             ])
             let group = GoalReceivers.group()
@@ -81,7 +82,8 @@ struct GroupCommitTests {
             #expect(ended == ["", "expiry"])
             let outbox = try await entryMaps(admin, "outbox:pusher").compactMap { $0["event"] }
             #expect(outbox.filter { $0 == "goal-ended" }.count == 2)
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 
@@ -95,7 +97,7 @@ struct GroupCommitTests {
             try await admin.execute("HSET", "session:{s1}", "status.exclusive_to", "v1", "exclusive_goal_pairs.v1.goal_id", "g1")
             try await admin.execute("SET", "cache:session_token_view:s1", "x")
             try await admin.execute("SET", "cache:pusher_channel_data:presence-enc-goal@g1", "x")
-            _ = try await Publisher(redis: admin).publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
+            _ = try await Publisher(redis: admin, configuration: fastConfiguration()).publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
 
             let group = SessionReceivers.group()
             let pairs = group.topics.map { (stream: $0.key, group: group.name) }
@@ -114,7 +116,8 @@ struct GroupCommitTests {
             #expect(try await admin.execute("EXISTS", "cache:session_token_view:s1", "cache:pusher_channel_data:presence-enc-goal@g1").int == 0)
             #expect(try await entryMaps(admin, "outbox:rtc").first?["action"] == "snapshot")
             #expect(try await hashFields(admin, "goal:{g1}")["active"] == "0", "the goal is untouched")
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 
@@ -127,7 +130,7 @@ struct GroupCommitTests {
             )
             try await admin.execute("HSET", "escrow:{g1}", "state", "held", "amount", "500", "payer", "v1", "payee", "")
             try await admin.execute("HSET", "session:{s1}", "status.exclusive_to", "v1")
-            let publisher = Publisher(redis: admin)
+            let publisher = Publisher(redis: admin, configuration: fastConfiguration())
             _ = try await publisher.publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 100, active: true)])
 
             try await withServices([try consumer(EscrowReceivers.group(), on: acl)]) {
@@ -138,7 +141,7 @@ struct GroupCommitTests {
                 _ = try await publisher.publish([goalSignal(Topics.goalEnded, id: "ended-1", goal: "g1", at: T, progress: 100)])
                 try await waitHandled(acl, admin, group: "escrow", id: "ended-1")
             }
-            let progressed = try await admin.execute("GET", "done:escrow:progressed-1").string ?? ""
+            let progressed = try await admin.execute("HGET", "trace:progressed-1", "escrow progressed-1").string ?? ""
             #expect(progressed.contains(#""receiver":"trigger_exclusive_goal_escrow_refund""#) && progressed.contains("goal still active"))
             #expect(try await hashFields(admin, "escrow:{g1}")["state"] == "refunded")
             let ledger = try await entryMaps(admin, "escrow:ledger")
@@ -146,20 +149,21 @@ struct GroupCommitTests {
             #expect(ledger.first?["to"] == "refunded")
             #expect(try await hashFields(admin, "goal:{g1}")["active"] == "0", "the goal is untouched")
             #expect(try await hashFields(admin, "session:{s1}") == ["status.exclusive_to": "v1"], "the session is untouched")
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 
     @Test("tracking records presence and goal events")
     func tracking() async throws {
         try await withACLServer { acl, admin in
-            _ = try await Publisher(redis: try acl.client("gateway")).publish([
+            _ = try await Publisher(redis: try acl.client("gateway"), configuration: fastConfiguration()).publish([
                 OutgoingMessage(
                     topic: Topics.channelOccupied, id: "occupied-1", atMs: T * 1000,
                     payload: [("channel", "presence-enc-goal@g1"), ("goal_id", "g1")], dedupKey: "webhook:event:occupied-1"
                 ),
             ])
-            _ = try await Publisher(redis: admin).publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 10)])
+            _ = try await Publisher(redis: admin, configuration: fastConfiguration()).publish([goalSignal(Topics.goalProgressed, id: "progressed-1", goal: "g1", at: T, progress: 10)])
             try await withServices([try consumer(TrackingReceivers.group(), on: acl)]) {
                 try await waitHandled(acl, admin, group: "tracking", id: "occupied-1")
                 try await waitHandled(acl, admin, group: "tracking", id: "progressed-1")
@@ -167,7 +171,8 @@ struct GroupCommitTests {
             let counters = try await hashFields(admin, "tracking:counters")
             #expect(counters == ["channel_occupied": "1", "goal.progressed": "1"])
             #expect(try await admin.execute("XLEN", "tracking:events").int == 2)
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 
@@ -192,7 +197,7 @@ struct GroupCommitTests {
                 "escrow": Topics.goalProgressed, "tracking": Topics.goalEnded,
             ]
             let poisoned = try #require(poisonedTopic[group.name])
-            _ = try await Publisher(redis: admin).publish([
+            _ = try await Publisher(redis: admin, configuration: fastConfiguration()).publish([
                 OutgoingMessage(
                     topic: poisoned, id: "poison-1", atMs: T * 1000,
                     payload: [("goal_id", "bad"), ("channel", "presence-enc-goal@bad"), ("_cls", "ExclusiveGoal"), ("amount", "5"), ("session_id", "s1")]
@@ -222,7 +227,8 @@ struct GroupCommitTests {
                 #expect(dead["dead.deliveries"] == "2")
                 #expect(try await admin.execute("HLEN", "errors:\(group.name)").int == 0, "the error was moved with the message")
             }
-            #expect(try await acl.aclLog(admin) == [])
+            let log = try await admin.execute("ACL", "LOG")
+            #expect(try await acl.aclLog(admin) == [], "\(log)")
         }
     }
 

@@ -32,7 +32,8 @@ struct IsolationTests {
     static let common: [Case] = [
         .mayNot("FLUSHALL"), .mayNot("KEYS", "*"), .mayNot("CONFIG", "GET", "maxmemory"), .mayNot("ACL", "LIST"),
         .mayNot("SELECT", "1"), .mayNot("SCRIPT", "FLUSH"), .mayNot("FUNCTION", "FLUSH"),
-        .mayNot("SET", "done:other:m1", "1"), .mayNot("HSET", "errors:other", "f", "v"),
+        .mayNot("SET", "heartbeat:other:c1", "1"), .mayNot("HSET", "errors:other", "f", "v"),
+        .mayNot("XTRIM", "escrow:ledger", "MAXLEN", "0"),
         .mayNot("HSET", "webhook:event:x", "f", "v"), .mayNot("GET", "webhook:event:x"),
         .may("PING"),
     ]
@@ -48,7 +49,7 @@ struct IsolationTests {
             .mayNotInScript("EVAL", hsetUndeclared, "0", "session:{s1}"),
             .mayNot("XADD", "signal:goal.ended", "*", "id", "forged"), .mayNot("XADD", "task:deactivate_goal", "*", "id", "forged"),
             .mayNot("PUBLISH", "signal:goal.ended", "{}"), .mayNot("XRANGE", "escrow:ledger", "-", "+"),
-            .mayNot("HINCRBY", "tracking:counters", "x", "1"), .mayNot("SET", "done:goals:m1", "1"), .mayNot("HSET", "errors:goals", "f", "v"),
+            .mayNot("HINCRBY", "tracking:counters", "x", "1"), .mayNot("SET", "heartbeat:goals:c1", "1"), .mayNot("HSET", "errors:goals", "f", "v"),
         ]),
         ("sessions", [
             .may("HGETALL", "goal:{g1}"), .may("HSET", "session:{s1}", "x", "1"), .may("DEL", "cache:session_token_view:s1"),
@@ -91,7 +92,9 @@ struct IsolationTests {
             .may("XADD", "signal:channel_vacated", "*", "id", "x"), .may("PUBLISH", "signal:channel_vacated", "{}"),
             .may("SET", "webhook:event:x", "1", "NX", "EX", "900"),
             .mayNot("XADD", "signal:goal.ended", "*", "id", "forged"), .mayNot("PUBLISH", "signal:goal.ended", "{}"),
-            .mayNot("XADD", "task:increment_goal_progress", "*", "a", "b"), .mayNot("HGET", "goal:{g1}", "active"),
+            .mayNot("XADD", "task:increment_goal_progress", "*", "a", "b"), .may("HGET", "goal:{g1}", "trace"),
+            .mayNot("HSET", "goal:{g1}", "trace", "1"), .mayNot("HGETALL", "goal:{g1}"),
+            .may("XINFO", "GROUPS", "signal:channel_vacated"), .mayNot("XTRIM", "signal:goal.ended", "MAXLEN", "0"),
             .mayNot("EVAL", "return 1", "1", "goal:{g1}"), .mayNotInScript("EVAL", hsetUndeclared, "0", "goal:{g1}"),
             .mayNot("XRANGE", "signal:channel_vacated", "-", "+"), .mayNot("XREADGROUP", "GROUP", "karaoke", "c", "STREAMS", "signal:channel_vacated", ">"),
             .mayNot("FLUSHALL"), .mayNot("KEYS", "*"),
@@ -117,7 +120,7 @@ struct IsolationTests {
             // Whatever was refused changed nothing.
             #expect(try await admin.execute("HGET", "escrow:{g1}", "state").string == "held")
             #expect(try await hashFields(admin, "session:{s1}")["status.exclusive_to"] == "v1")
-            #expect(try await admin.execute("EXISTS", "signal:goal.ended", "task:deactivate_goal", "done:goals:m1").int == 0)
+            #expect(try await admin.execute("EXISTS", "signal:goal.ended", "task:deactivate_goal", "heartbeat:goals:c1").int == 0)
         }
     }
 

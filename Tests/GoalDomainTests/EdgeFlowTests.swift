@@ -16,7 +16,7 @@ struct EdgeFlowTests {
             var spec = referenceSpec()
             spec.targets = [1000]
             try await GoalStore(redis: client).create(spec)
-            let publisher = Publisher(redis: client)
+            let publisher = Publisher(redis: client, configuration: tracedConfiguration)
             try await withFlow(server) {
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 try await waitSettled(client)
@@ -49,7 +49,7 @@ struct EdgeFlowTests {
             try await GoalStore(redis: client).create(referenceSpec(exp: T + 200))
             try await client.execute("HSET", "escrow:{g1}", "state", "transferred")
             try await withFlow(server) {
-                let swept = try await ExpirySweep.sweep(redis: client, bus: BusConfiguration(), nowMs: (T + 300) * 1000)
+                let swept = try await ExpirySweep.sweep(redis: client, bus: tracedConfiguration, nowMs: (T + 300) * 1000)
                 #expect(swept == 1)
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
                 try await waitSettled(client)
@@ -73,7 +73,7 @@ struct EdgeFlowTests {
             try await store.create(referenceSpec(id: "g1", exp: T + 200))
             try await store.create(referenceSpec(id: "g2"))
             try await withFlow(server) {
-                _ = try await ExpirySweep.sweep(redis: client, bus: BusConfiguration(), nowMs: (T + 300) * 1000)
+                _ = try await ExpirySweep.sweep(redis: client, bus: tracedConfiguration, nowMs: (T + 300) * 1000)
                 try await eventually("g1 to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
                 try await waitSettled(client)
             }
@@ -102,7 +102,7 @@ struct EdgeFlowTests {
                 "exclusive_goal_pairs.v9.goal_id", "g9", "exclusive_goal_pairs.v9.exclusive_goal_ended", String(now - 86_400)
             )
             try await withFlow(server) {
-                let publisher = Publisher(redis: client)
+                let publisher = Publisher(redis: client, configuration: tracedConfiguration)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated", at: now, channel: channel)])
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }
@@ -125,7 +125,7 @@ struct EdgeFlowTests {
             spec.targets = [100, 300]
             try await GoalStore(redis: client).create(spec)
             try await withFlow(server) {
-                let publisher = Publisher(redis: client)
+                let publisher = Publisher(redis: client, configuration: tracedConfiguration)
                 _ = try await publisher.publish([webhook(Topics.channelOccupied, id: "evt-occupied", at: T, channel: channel)])
                 _ = try await publisher.publish([webhook(Topics.channelVacated, id: "evt-vacated", at: T + 150, channel: channel)])
                 try await eventually("the goal to end") { try await client.execute("HGET", "goal:{g1}", "active").string == "0" }

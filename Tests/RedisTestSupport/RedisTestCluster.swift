@@ -85,6 +85,15 @@ public final class RedisTestCluster: Sendable {
         try RedisClusterClient(seeds: seeds, name: name)
     }
 
+    /// The keys matching `pattern` on every master, sorted.
+    public func allKeys(matching pattern: String) async throws -> [String] {
+        var keys: [String] = []
+        for port in masterPorts {
+            keys += try await client(port: port).execute("KEYS", pattern).array?.compactMap(\.string) ?? []
+        }
+        return keys.sorted()
+    }
+
     /// The node's cluster id (`CLUSTER MYID`).
     public func nodeID(port: Int) async throws -> String {
         try await client(port: port).execute("CLUSTER", "MYID").string ?? ""

@@ -37,6 +37,7 @@ final class Counter: Sendable {
 /// Short block, claim and recovery times so tests run fast.
 func fastConfiguration(claimIdle: Duration = .milliseconds(300), maxDeliveries: Int = 3) -> BusConfiguration {
     var configuration = BusConfiguration()
+    configuration.traceSample = 1
     configuration.block = .milliseconds(100)
     configuration.recoveryInterval = .milliseconds(100)
     configuration.claimIdle = claimIdle
@@ -72,12 +73,9 @@ func pendingCount(_ client: RedisClient, _ stream: String, _ group: String) asyn
     try await client.execute("XPENDING", stream, group).array?.first?.int
 }
 
-/// The trace records of the chain rooted at `trace`, read from the done markers of every group on the server.
+/// The trace records of the chain rooted at `trace`, groups in name order.
 func traceRecords(_ client: RedisClient, _ trace: String) async throws -> [TraceRecord] {
-    // The groups are those with done markers on this test's server.
-    let keys = try await client.execute("KEYS", "done:*").array?.compactMap(\.string) ?? []
-    let groups = Set(keys.compactMap { $0.split(separator: ":", maxSplits: 2).dropFirst().first.map(String.init) }).sorted()
-    return try await ChainTrace.records(trace: trace, groups: groups, redis: client)
+    try await ChainTrace.records(trace: trace, groups: [], redis: client)
 }
 
 /// An absolute path for a scratch file.
@@ -93,4 +91,49 @@ func redisCLI() throws -> String {
         throw TestServerError(message: "redis-cli is not installed (it comes with redis-server)")
     }
     return found
+}
+
+/// The production defaults with every chain traced, for tests that read traces back.
+let tracedConfiguration: BusConfiguration = {
+    var configuration = BusConfiguration()
+    configuration.traceSample = 1
+    return configuration
+}()
+
+/// A gate a receiver's closure waits at, on its consumer's own thread, until the test opens it.
+final class Gate: Sendable {
+    private let state = Mutex((open: false, passed: false))
+
+    /// Blocks until the gate opens or `timeout` passes.
+    func wait(upTo timeout: Duration) {
+        let deadline = ContinuousClock.now + timeout
+        while !state.withLock({ $0.open }) && ContinuousClock.now < deadline { usleep(5_000) }
+        state.withLock { $0.passed = true }
+    }
+
+    func open() { state.withLock { $0.open = true } }
+
+    /// Whether a waiter has gone through.
+    var passed: Bool { state.withLock { $0.passed } }
+}
+
+/// Every key, sorted.
+func allKeys(_ client: RedisClient) async throws -> [String] {
+    (try await client.execute("KEYS", "*").array ?? []).compactMap(\.string).sorted()
+}
+
+/// A group whose one receiver counts each message it handles in `count:<group>` and `seen:<group>`.
+func countingGroup(_ name: String, on topic: Topic, tag: String? = nil) -> ReceiverGroup {
+    ReceiverGroup(name: name, receivers: [
+        Receiver("count", on: [topic], guard: { _ in nil }, effect: { context in
+            context.write(.hashIncrement(key: "count:\(name)", field: context.message.id, amount: 1))
+            context.write(.setAdd(key: "seen:\(name)", member: context.message.id))
+            if let tag { context.write(.setAdd(key: "by:\(tag)", member: context.message.id)) }
+        }),
+    ])
+}
+
+/// Messages `<prefix><n>` for `n` in `range`, a millisecond apart.
+func messages(_ topic: Topic, _ range: Range<Int>, prefix: String = "m") -> [OutgoingMessage] {
+    range.map { OutgoingMessage(topic: topic, id: "\(prefix)\($0)", atMs: 1_732_600_000_000 + Int64($0), payload: [("n", String($0))]) }
 }

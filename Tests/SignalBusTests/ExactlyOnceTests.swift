@@ -29,72 +29,80 @@ struct ExactlyOnceTests {
         OutgoingMessage(topic: input, id: "pay-1", atMs: 1_732_600_000_250, payload: [("amount", "500"), ("payer", "v1")])
     }
 
-    /// Runs the ledger group over `copies` of the same message; `staggered` publishes each copy after the
-    /// one before was handled, else all at once (one batch). Returns the snapshot of everything but the input.
-    func run(copies: Int, staggered: Bool) async throws -> [String: [String]] {
-        var result: [String: [String]] = [:]
+    @Test("an entry is applied once, acknowledged by its commit, and leaves no key per delivery")
+    func appliedOnce() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let publisher = Publisher(redis: client)
             try await withConsumers([consumer(ledgerGroup, on: server)]) {
-                if staggered {
-                    for _ in 0..<copies {
-                        _ = try await publisher.publish([booking])
-                        try await waitSettled(client, [(input.key, "ledger")])
-                    }
-                } else {
-                    _ = try await publisher.publish(Array(repeating: booking, count: copies))
-                    try await waitSettled(client, [(input.key, "ledger")])
-                }
-            }
-            let xlen = try await integer(client, "XLEN", input.key)
-            #expect(xlen == copies)
-            let pending = try await pendingCount(client, input.key, "ledger")
-            #expect(pending == 0, "the duplicate is acknowledged")
-            let groups = try await client.execute("XINFO", "GROUPS", input.key).array?.map(\.pairs) ?? []
-            #expect(groups.first?["entries-read"]?.int == copies)
-            let downstream = try await streamEntries(client, output.key)
-            #expect(downstream.count == 1)
-            #expect(downstream.first?.fields == [
-                "id", MessageID.derived(cause: "pay-1", group: "ledger", receiver: "book", topic: output, index: 0), "signal", "bus.dup.out",
-                "at_ms", "1732600000250", "cause", "pay-1", "trace", "pay-1", "amount", "500", "payer", "v1",
-            ])
-            let ttl = try await integer(client, "TTL", "done:ledger:pay-1")
-            #expect(ttl.map { $0 > 0 && $0 <= BusConfiguration().dedupSeconds } == true)
-            result = try await snapshot(client, skip: [input.key])
-        }
-        return result
-    }
-
-    @Test("the same message handled twice leaves Redis exactly as handled once, and is acknowledged")
-    func duplicateHasNoEffect() async throws {
-        let once = try await run(copies: 1, staggered: false)
-        let twiceInOneBatch = try await run(copies: 2, staggered: false)
-        let twiceApart = try await run(copies: 2, staggered: true)
-        #expect(once.keys.sorted() == [
-            "balance", "by-time", "done:ledger:pay-1", "ledger", "payers", "signal:bus.dup.out", "traces:ledger",
-        ])
-        #expect(twiceInOneBatch == once)
-        #expect(twiceApart == once)
-    }
-
-    @Test("the duplicate's effects are those of one handling, value by value")
-    func duplicateValues() async throws {
-        try await withRedisServer { server in
-            let client = server.client()
-            let publisher = Publisher(redis: client)
-            try await withConsumers([consumer(ledgerGroup, on: server)]) {
-                _ = try await publisher.publish([booking, booking, booking])
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([booking])
                 try await waitSettled(client, [(input.key, "ledger")])
             }
-            let balance = try await hashFields(client, "balance")
-            #expect(balance == ["total": "500", "high": "500"])
-            let ledger = try await streamEntries(client, "ledger")
-            #expect(ledger.map(\.fields) == [["id", "pay-1", "amount", "500"]])
-            let score = try await client.execute("ZSCORE", "by-time", "pay-1").string
-            #expect(score == "1732600000")
-            let records = try await traceRecords(client, "pay-1")
-            #expect(records.count == 1)
+            #expect(try await pendingCount(client, input.key, "ledger") == 0)
+            let downstream = try await streamEntries(client, output.key)
+            #expect(downstream.map(\.fields) == [[
+                "id", MessageID.derived(cause: "pay-1", group: "ledger", receiver: "book", topic: output, index: 0), "signal", "bus.dup.out",
+                "at_ms", "1732600000250", "cause", "pay-1", "trace", "pay-1", "traced", "1", "amount", "500", "payer", "v1",
+            ]])
+            #expect(try await hashFields(client, "balance") == ["total": "500", "high": "500"])
+            #expect(try await streamEntries(client, "ledger").map(\.fields) == [["id", "pay-1", "amount", "500"]])
+            #expect(try await client.execute("ZSCORE", "by-time", "pay-1").string == "1732600000")
+            #expect(try await allKeys(client) == [
+                "balance", "by-time", "ledger", "payers", "signal:bus.dup", "signal:bus.dup.out", "trace:pay-1", "traces:ledger",
+            ])
+            let ttl = try await integer(client, "TTL", "trace:pay-1")
+            #expect(ttl.map { $0 > 0 && $0 <= BusConfiguration().traceSeconds } == true)
+        }
+    }
+
+    @Test("a slow replica whose entry was claimed and committed by another commits nothing")
+    func slowReplicaCommitsNothing() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let gate = Gate()
+            let runs = Counter()
+            let output = output
+            let group = ReceiverGroup(name: "ledger", receivers: [
+                Receiver("book", on: [input], guard: { _ in
+                    // The first handling stalls past the claim idle time, as a replica stuck in a pause would.
+                    if runs.increment() == 1 { gate.wait(upTo: .seconds(10)) }
+                    return nil
+                }, effect: { context in
+                    context.write(.hashIncrement(key: "balance", field: "total", amount: 500))
+                    context.write(.streamAppend(key: "ledger", fields: ["id", context.message.id]))
+                    context.emit(output, [("amount", "500")])
+                }),
+            ])
+            try await withConsumers([consumer(group, on: server, name: "slow")]) {
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([booking])
+                try await eventually("the slow replica holds the entry", within: .seconds(5)) { runs.current == 1 }
+                try await withConsumers([consumer(group, on: server, name: "other")]) {
+                    try await eventually("the other replica committed it", within: .seconds(10)) {
+                        (try? await hashFields(client, "balance")) == ["total": "500"]
+                    }
+                }
+                gate.open()
+                try await eventually("the slow replica finished", within: .seconds(10)) { runs.current == 2 && gate.passed }
+                try await waitSettled(client, [(input.key, "ledger")])
+            }
+            #expect(runs.current == 2)
+            #expect(try await hashFields(client, "balance") == ["total": "500"])
+            #expect(try await integer(client, "XLEN", "ledger") == 1)
+            #expect(try await integer(client, "XLEN", output.key) == 1)
+            #expect(try await pendingCount(client, input.key, "ledger") == 0)
+            #expect(try await allKeys(client).filter { $0.hasPrefix("done:") } == [])
+        }
+    }
+
+    @Test("two entries of one message are two messages: recognising copies is the entry points' work")
+    func copiesAreNewMessages() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            try await withConsumers([consumer(ledgerGroup, on: server)]) {
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([booking, booking])
+                try await waitSettled(client, [(input.key, "ledger")])
+            }
+            #expect(try await hashFields(client, "balance") == ["total": "1000", "high": "500"])
+            #expect(try await integer(client, "XLEN", output.key) == 2)
         }
     }
 
@@ -123,7 +131,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(group, on: server)]) {
-                _ = try await Publisher(redis: client).publish([
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([
                     OutgoingMessage(topic: topic, id: "bump-1", atMs: 1_000, payload: []),
                 ])
                 try await waitSettled(client, [(topic.key, "occ")])
@@ -158,7 +166,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(group, on: server)]) {
-                _ = try await Publisher(redis: client).publish([OutgoingMessage(topic: topic, id: "make-1", atMs: 1_000, payload: [])])
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([OutgoingMessage(topic: topic, id: "make-1", atMs: 1_000, payload: [])])
                 try await waitSettled(client, [(topic.key, "creators")])
             }
             #expect(guardRuns.current == 2)
@@ -170,36 +178,7 @@ struct ExactlyOnceTests {
         }
     }
 
-    @Test("a chain whose root was traced by an earlier version, in the longer format, is read back whole")
-    func traceAcrossFormats() async throws {
-        try await withRedisServer { server in
-            let client = server.client()
-            // The root's marker as versions before the compact entry wrote it; its child's in today's format.
-            let legacy = #"{"at_ms":1732600000999,"signal":"bus.traced","kind":"signal","message":"root-9","cause":"","group":"first","#
-                + #""receivers":[{"receiver":"skipper","acted":false,"reason":"not my signal","published":[],"writes":[]},"#
-                + #"{"receiver":"actor","acted":true,"reason":"","published":[{"signal":"bus.work","kind":"task","id":"job-9"}],"#
-                + #""writes":["HSET h f=v"]}]}"#
-            let compact = #"{"topic":"task:bus.work","receivers":[{"receiver":"worker","reason":"only a"}]}"#
-            try await client.execute("SET", "done:first:root-9", legacy)
-            try await client.execute("SET", "done:second:job-9", compact)
-
-            let records = try await traceRecords(client, "root-9")
-            #expect(records.map(\.receiver) == ["skipper", "actor", "worker"])
-            #expect(records.map(\.acted) == [false, true, false])
-            #expect(records.map(\.reason) == ["not my signal", "", "only a"])
-            #expect(records.map(\.message) == ["root-9", "root-9", "job-9"])
-            #expect(records.map(\.cause) == ["", "", "root-9"])
-            #expect(records.map(\.signal) == ["bus.traced", "bus.traced", "bus.work"])
-            #expect(records.map(\.kind) == ["signal", "signal", "task"])
-            #expect(records.map(\.atMs) == [1_732_600_000_999, 1_732_600_000_999, 1_732_600_000_999])
-            #expect(records[1].published.map(\.id) == ["job-9"])
-            #expect(records[1].published.map(\.signal) == ["bus.work"])
-            #expect(records[1].published.map(\.kind) == ["task"])
-            #expect(records[1].writes == ["HSET h f=v"])
-        }
-    }
-
-    @Test("each group's done marker holds its trace entry: one record per receiver, read back across the chain")
+    @Test("a traced chain keeps one entry per delivery in its trace hash: one record per receiver, read back across the chain")
     func traceRecordsPerReceiver() async throws {
         try await withRedisServer { server in
             let client = server.client()
@@ -222,7 +201,7 @@ struct ExactlyOnceTests {
                 }),
             ])
             try await withConsumers([consumer(first, on: server), consumer(second, on: server)]) {
-                _ = try await Publisher(redis: client).publish([
+                _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish([
                     OutgoingMessage(topic: topic, id: "root-1", atMs: 1_732_600_000_999, payload: [("goal_id", "g1")]),
                 ])
                 try await waitSettled(client, [(topic.key, "first"), (work.key, "second")])
@@ -266,8 +245,11 @@ struct ExactlyOnceTests {
             #expect(never == 0)
             let jobs = try await client.execute("SMEMBERS", "jobs").array?.compactMap(\.string)
             #expect(jobs == ["a"])
-            let ttl = try await integer(client, "TTL", "done:first:root-1")
-            #expect(ttl.map { $0 > BusConfiguration().dedupSeconds - 60 && $0 <= BusConfiguration().traceSeconds } == true)
+            let ttl = try await integer(client, "TTL", "trace:root-1")
+            #expect(ttl.map { $0 > BusConfiguration().traceSeconds - 60 && $0 <= BusConfiguration().traceSeconds } == true)
+            #expect(try await client.execute("HKEYS", "trace:root-1").array?.compactMap(\.string).sorted() == [
+                "first root-1", "second \(jobA)", "second \(jobB)",
+            ])
             let indexed = try await client.execute("ZSCORE", "traces:g1", "root-1").string
             #expect(indexed == "1732600000999")
         }

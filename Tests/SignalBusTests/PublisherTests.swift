@@ -52,7 +52,9 @@ struct PublisherTests {
             }
             try await client.execute("CONFIG", "RESETSTAT")
 
-            let publisher = Publisher(redis: client)
+            var untraced = BusConfiguration()
+            untraced.traceSample = 0
+            let publisher = Publisher(redis: client, configuration: untraced)
             let stored = try await publisher.publish([
                 OutgoingMessage(topic: topic, id: "m1", atMs: 1_732_600_000_123, payload: [("goal_id", "g1"), ("amount", "5")]),
                 OutgoingMessage(topic: topic, id: "m2", atMs: 1_732_600_001_000, payload: [("z", "last"), ("a", "")], cause: "m1", trace: "root"),
@@ -126,7 +128,7 @@ struct PublisherTests {
     func emptyPublish() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let stored = try await Publisher(redis: client).publish([])
+            let stored = try await Publisher(redis: client, configuration: tracedConfiguration).publish([])
             #expect(stored.isEmpty)
             let keys = try await client.execute("DBSIZE").int
             #expect(keys == 0)
