@@ -12,12 +12,17 @@ import SignalBus
 public enum GatewayApp {
     /// The application, ready to run as a service.
     /// - Throws: ``RedisError`` when a cluster client cannot be made of the seeds.
-    public static func build(settings: GatewaySettings, redis: RedisEndpoint, bus: BusConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) throws -> some ApplicationProtocol {
+    /// - Parameter backpressure: what the ``BacklogMonitor`` measured: while some group's backlog is past its
+    ///   limit, webhooks get 503 with `Retry-After` and `/ready` says why.
+    public static func build(
+        settings: GatewaySettings, redis: RedisEndpoint, bus: BusConfiguration, backpressure: Backpressure, registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) throws -> some ApplicationProtocol {
         let pool = try redis.makeRunner(name: "gateway-redis", connections: settings.redisConnections)
-        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus)
+        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus, backpressure: backpressure)
         let router = Router()
         router.add(middleware: StatusCountingMiddleware())
-        HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "gateway-ready"), registry: registry)
+        HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "gateway-ready"), registry: registry, notReady: { backpressure.refusal })
         let limit = settings.bodyLimit
         router.post("/notify/pusher") { request, context -> Response in
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
@@ -46,11 +51,9 @@ public enum GatewayApp {
     }
 
     private static func json(_ result: WebhookResult) -> Response {
-        Response(
-            status: HTTPResponse.Status(code: result.status),
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: result.body))
-        )
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter = result.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: HTTPResponse.Status(code: result.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.body)))
     }
 }
 

@@ -1,3 +1,4 @@
+import GoalDomain
 import Logging
 import Notifier
 import Redis
@@ -21,9 +22,14 @@ public enum GatewayMain {
                 "config": .string(settings.file ?? "(defaults)"),
                 "signed": .stringConvertible(gateway.appSecret != nil), "unsigned.allowed": .stringConvertible(gateway.allowUnsigned),
             ])
-            let app = try GatewayApp.build(settings: gateway, redis: redis, bus: bus, registry: registry, logger: logger)
+            let backpressure = Backpressure()
+            let monitor = BacklogMonitor(
+                redis: redis, streams: BusStreams.all(bus), trimmed: BusStreams.webhook(bus), configuration: bus, backpressure: backpressure,
+                logger: logger
+            )
+            let app = try GatewayApp.build(settings: gateway, redis: redis, bus: bus, backpressure: backpressure, registry: registry, logger: logger)
             let notifier = try PusherNotifier.services(settings: settings, redis: redis, logger: logger)
-            try await ServiceRunner.run([app] + notifier, shutdownTimeout: bus.shutdownTimeout, logger: logger)
+            try await ServiceRunner.run([monitor, app] + notifier, shutdownTimeout: bus.shutdownTimeout, logger: logger)
             logger.info("stopped")
         } catch {
             ServiceRunner.fail("gateway", error)

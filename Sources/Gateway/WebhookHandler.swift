@@ -14,9 +14,16 @@ public struct WebhookHandler: Sendable {
     private let signature: WebhookSignature?
     private let redis: any RedisCommandRunner
     private let bus: BusConfiguration
+    private let backpressure: Backpressure
+
+    /// How long a webhook refused for a backlog asks Pusher to wait (`Retry-After`); Pusher retries with
+    /// backoff for 5 minutes whatever it says.
+    static let retryAfterSeconds = 30
 
     /// Creates the handler.
-    public init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration) {
+    /// - Parameter backpressure: refuses new events with 503 while some group's backlog is past its limit.
+    public init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration, backpressure: Backpressure = Backpressure()) {
+        self.backpressure = backpressure
         self.settings = settings
         self.parser = WebhookParser(timeWindow: settings.timeWindow)
         self.signature = settings.appSecret.map { WebhookSignature(appKey: settings.appKey ?? "", appSecret: $0) }
@@ -39,6 +46,10 @@ public struct WebhookHandler: Sendable {
         } catch {
             logger.info("webhook refused", metadata: ["field": .string(error.field), "error": .string(error.message)])
             return .error(400, error.message, field: error.field)
+        }
+        if let reason = backpressure.refusal, !webhook.events.isEmpty {
+            logger.warning("webhook refused: backlog past its limit", metadata: ["reason": .string(reason)])
+            return .backlogged(reason, retryAfter: Self.retryAfterSeconds)
         }
         let messages = webhook.events.map { Self.message(for: $0, timeMs: webhook.timeMs) }
         let stored: [Bool]

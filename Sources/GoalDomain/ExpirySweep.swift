@@ -14,6 +14,7 @@ public struct ExpirySweep: Service {
     private let redis: RedisEndpoint
     private let period: Duration
     private let bus: BusConfiguration
+    private let backpressure: Backpressure
     private let logger: Logger
 
     /// How many due goals one sweep handles; the next sweep takes the rest.
@@ -24,7 +25,12 @@ public struct ExpirySweep: Service {
     static let dedupSeconds = 900
 
     /// Creates the sweep.
-    public init(redis: RedisEndpoint, period: Duration = .seconds(5), bus: BusConfiguration = BusConfiguration(), logger: Logger) {
+    /// - Parameter backpressure: while some group's backlog is past its limit, the sweep waits.
+    public init(
+        redis: RedisEndpoint, period: Duration = .seconds(5), bus: BusConfiguration = BusConfiguration(), backpressure: Backpressure = Backpressure(),
+        logger: Logger
+    ) {
+        self.backpressure = backpressure
         self.redis = redis
         self.period = period
         self.bus = bus
@@ -33,7 +39,16 @@ public struct ExpirySweep: Service {
 
     public func run() async throws {
         let runner = try redis.makeRunner(name: "expiry-sweep")
+        var waiting = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let reason = backpressure.refusal {
+                if !waiting { logger.warning("expiry sweep waits: \(reason)") }
+                waiting = true
+                try? await Task.sleep(for: period)
+                continue
+            }
+            if waiting { logger.info("expiry sweep resumes") }
+            waiting = false
             do {
                 let ended = try await Self.sweep(redis: runner, bus: bus, nowMs: Int64(Clock.unixMilliseconds()))
                 if ended > 0 { logger.info("expired goals enqueued for deactivation", metadata: ["count": "\(ended)"]) }

@@ -19,6 +19,9 @@ public enum Topics {
     /// The presence signals the karaoke and tracking groups receive.
     public static let presence = [channelOccupied, channelVacated, memberAdded, memberRemoved]
 
+    /// The topics of Pusher's seven webhook events.
+    public static let webhookTopics = [channelOccupied, channelVacated, memberAdded, memberRemoved, clientEvent, cacheMiss, subscriptionCount]
+
     /// The topic of each Pusher webhook event name.
     public static func webhook(_ name: String) -> Topic? {
         switch name {

@@ -91,10 +91,6 @@ struct BusBench: AsyncParsableCommand {
             tasks.cancelAll()
         }
         let rate = Self.rate(count, since: start)
-        let keys = try await redis.execute("KEYS", "done:bench:*").array?.compactMap(\.string) ?? []
-        for chunk in stride(from: 0, to: keys.count, by: 1000) {
-            try await redis.execute(RedisCommand("DEL", arguments: Array(keys[chunk..<min(chunk + 1000, keys.count)])))
-        }
         try await redis.execute("DEL", topic.key)
         return rate
     }

@@ -158,6 +158,12 @@ final class Stack: @unchecked Sendable {
 
     /// Posts a webhook body, signed unless `signed` is false; returns status and body.
     func post(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (Int, String) {
+        let answer = try await postAnswer(body, signed: signed, signature: signature)
+        return (answer.status, answer.body)
+    }
+
+    /// Posts a webhook body, signed unless `signed` is false; returns status, body and `Retry-After`.
+    func postAnswer(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (status: Int, body: String, retryAfter: String?) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gatewayPort)/notify/pusher")!)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
@@ -167,7 +173,8 @@ final class Stack: @unchecked Sendable {
             request.setValue(signature ?? WebhookSignature(appKey: Self.appKey, appSecret: Self.appSecret).signature(for: body), forHTTPHeaderField: "X-Pusher-Signature")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, String(decoding: data, as: UTF8.self), http?.value(forHTTPHeaderField: "Retry-After"))
     }
 
     /// GETs a path of the gateway, or of a receiver's metrics listener; returns status and body.
@@ -239,7 +246,10 @@ final class Stack: @unchecked Sendable {
                 try launch(service ?? name, as: name)
                 return false
             }
-            return (try? await get("/health", from: name).0) == 200
+            guard (try? await get("/health", from: name).0) == 200 else { return false }
+            // A parallel test's process may answer on the port this one failed to bind: it must still run.
+            try await Task.sleep(for: .milliseconds(200))
+            return processes[name]!.isRunning
         }
     }
 
