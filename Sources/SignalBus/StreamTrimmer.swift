@@ -11,8 +11,9 @@ import Redis
 /// To keep `streamKeep` entries without counting them (`XRANGE` over thousands of entries per pass), the
 /// trimmer remembers, per stream, the stream's last id at each count of entries ever added
 /// (`entries-added`): the id remembered at `added − keep` or earlier is a cut that keeps at least `keep`
-/// entries. Right after a start nothing is remembered yet, so a stream a group lags on is trimmed only once
-/// it has grown by `keep` entries; one every group has caught up on is trimmed to `keep` at once.
+/// entries. The boundary so found is one pass behind the stream, and right after a start nothing is
+/// remembered yet: a stream a group lags on is trimmed only once it has grown by `keep` entries since, while
+/// one every group has caught up on is trimmed to `keep` at once.
 public final class StreamTrimmer {
     /// The streams trimmed, in order.
     public let streams: [String]
