@@ -39,9 +39,9 @@ func fastConfiguration() -> BusConfiguration {
 }
 
 /// Runs one consumer of each flow group against `server` while `body` runs, then stops them.
-func withFlow(_ server: RedisTestServer, _ body: () async throws -> Void) async throws {
+func withFlow(_ server: RedisTestServer, configuration: BusConfiguration = fastConfiguration(), _ body: () async throws -> Void) async throws {
     let consumers = flowGroups.map {
-        GroupConsumer(group: $0, redis: .server(server.configuration), configuration: fastConfiguration(), logger: testLogger)
+        GroupConsumer(group: $0, redis: .server(server.configuration), configuration: configuration, logger: testLogger)
     }
     try await withServices(consumers.map { consumer in { try await consumer.run() } }, body)
 }

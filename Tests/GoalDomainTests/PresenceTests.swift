@@ -182,7 +182,7 @@ struct PresenceTests {
             }
             let keys = try await allKeys(client)
             #expect(keys.filter { $0.hasPrefix("goal:") } == ["goal:{g1}"])
-            let allowed = ["signal:", "task:", "done:", "trace:", "traces:", "tracking:", "goal:{g1}", "session:{s1}", "escrow:"]
+            let allowed = ["signal:", "task:", "trace:", "traces:", "tracking:", "goal:{g1}", "session:{s1}", "escrow:"]
             let unexpected = keys.filter { key in !allowed.contains { key.hasPrefix($0) } }
             #expect(unexpected.isEmpty, "unexpected keys: \(unexpected)")
             let tasks = try await lengths(client, ["task:increment_goal_progress", "task:deactivate_goal", "signal:goal.progressed", "signal:goal.ended"])
