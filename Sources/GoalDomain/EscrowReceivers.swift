@@ -64,7 +64,7 @@ enum Escrow {
 
     /// Moves the escrow from `held` to `state`, with a ledger entry.
     static func move(_ context: ReceiverContext, to state: String) throws {
-        let id = context.goalID!
+        let id = try context.requireGoalID()
         let escrow = try context.hash(Keys.escrow(id))
         context.write(.hashSet(key: escrow.key, field: "state", value: state))
         context.write(.streamAppend(key: Keys.escrowLedger, fields: [

@@ -21,8 +21,8 @@ public enum GoalReceivers {
         guard goal["active"] == "1" else { return "goal inactive" }
         return nil
     }, effect: { context in
-        let id = context.goalID!
-        let goal = try context.goal()!
+        let id = try context.requireGoalID()
+        let goal = try context.requireGoal()
         let amount = Int64(context.message["amount"]!)!
         let oldLevel = Int(goal.int("level") ?? 0)
         context.write(.hashIncrement(key: Keys.goal(id), field: "progress", amount: amount))
@@ -62,8 +62,11 @@ public enum GoalReceivers {
         guard let goal = try context.goal(), goal.exists else { return "goal missing" }
         return goal["active"] == "1" ? nil : "goal already inactive"
     }, effect: { context in
-        context.emit(Topics.deactivateGoal, [("goal_id", context.goalID!), ("triggerer", "")])
+        context.emit(Topics.deactivateGoal, [("goal_id", try context.requireGoalID()), ("triggerer", "")])
     })
+
+    /// deactivate_goal's reason to return for an expiry task whose goal's `exp` was moved later.
+    static let notExpiredYet = "not expired yet"
 
     /// task deactivate_goal: `active = 0`, min `exp` to now, publishes goal.ended.
     static let deactivateGoalTask = Receiver("deactivate_goal", on: [Topics.deactivateGoal], guard: { context in
@@ -71,22 +74,23 @@ public enum GoalReceivers {
         guard goal["active"] == "1" else { return "goal already inactive" }
         if context.message["triggerer"] == "expiry" {
             guard let exp = goal.int("exp") else { return "goal has no exp" }
-            if exp > context.now {
-                // The exp was moved later after the goal was indexed: index it again at its new exp.
-                context.write(.sortedSetAdd(key: Keys.expiringGoals, score: exp, member: context.goalID!))
-                return "not expired yet"
-            }
+            if exp > context.now { return notExpiredYet }
         }
         return nil
     }, effect: { context in
-        let id = context.goalID!
-        let goal = try context.goal()!
+        let id = try context.requireGoalID()
+        let goal = try context.requireGoal()
         let key = Keys.goal(id)
         context.write(.hashSet(key: key, field: "active", value: "0"))
         context.write(.hashMin(key: key, field: "exp", value: context.now))
         context.write(.sortedSetRemove(key: Keys.expiringGoals, member: id))
         let exp = goal.int("exp") ?? context.now
         context.emit(Topics.goalEnded, GoalPayload.ended(goalID: id, goal: goal, exp: exp, triggerer: context.message["triggerer"] ?? ""))
+    }, onReturn: { context, reason in
+        // The exp was moved later after the goal was indexed: index it again at its new exp.
+        if reason == notExpiredYet, let exp = try context.requireGoal().int("exp") {
+            context.write(.sortedSetAdd(key: Keys.expiringGoals, score: exp, member: try context.requireGoalID()))
+        }
     })
 
     static let notifyStreamAuthorizedForAgreedTriggerGoal = Receiver("notify_stream_authorized_for_agreed_trigger_goal", on: [Topics.goalEnded], guard: { context in

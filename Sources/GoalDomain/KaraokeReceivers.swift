@@ -21,7 +21,7 @@ public enum KaraokeReceivers {
     }, effect: { context in
         // A running timer has no pause after its start; clearing the pause keeps a re-occupy in the same
         // second as the last vacate running (paused == started would read as stopped).
-        let key = Keys.goal(context.goalID!)
+        let key = Keys.goal(try context.requireGoalID())
         context.write(.hashSet(key: key, field: "context.started", value: String(context.now)))
         context.write(.hashDelete(key: key, field: "context.paused"))
         context.write(.hashMax(key: key, field: "context.last_updated", value: context.now))
@@ -40,8 +40,9 @@ public enum KaraokeReceivers {
         if let last = seen.int(user), context.message.atMs < last { return "stale member event (older than the member's last)" }
         return nil
     }, effect: { context in
-        let channel = context.message["channel"] ?? GoalChannel.channel(of: context.goalID!)
-        let user = context.message["user_id"]!
+        let goalID = try context.requireGoalID()
+        let channel = context.message["channel"] ?? GoalChannel.channel(of: goalID)
+        guard let user = context.message["user_id"] else { throw ReceiverError(receiver: context.receiver, message: "no user_id") }
         context.write(.hashMax(key: Keys.presenceSeen(channel), field: user, value: context.message.atMs))
         if context.message.topic == Topics.memberAdded {
             context.write(.setAdd(key: Keys.presence(channel), member: user))
@@ -60,16 +61,17 @@ public enum KaraokeReceivers {
         guard let goal = try context.goal() else { return "not a goal channel" }
         if let reason = Presence.goalUnusable(goal) { return reason }
         if Presence.isStale(context, goal) { return "stale event (older than context.last_updated)" }
-        if !Presence.isRunning(goal) {
-            Presence.advanceWatermark(context)
-            return "timer not running"
-        }
+        if !Presence.isRunning(goal) { return Presence.notRunning }
         return nil
     }, effect: { context in
-        let goal = try context.goal()!
+        let goal = try context.requireGoal()
         let started = goal.int("context.started") ?? context.now
-        Presence.advanceWatermark(context)
-        context.emit(Topics.incrementGoalProgress, [("goal_id", context.goalID!), ("amount", String(context.now - started))])
+        try Presence.advanceWatermark(context)
+        context.emit(Topics.incrementGoalProgress, [("goal_id", try context.requireGoalID()), ("amount", String(context.now - started))])
+    }, onReturn: { context, reason in
+        // A vacate of a stopped timer is still an event the goal has seen: an older occupy arriving later
+        // is recognised as stale and cannot leave the timer running.
+        if reason == Presence.notRunning { try Presence.advanceWatermark(context) }
     })
 }
 
@@ -95,9 +97,12 @@ enum Presence {
         return context.now < seen
     }
 
+    /// karaoke_control's reason to return when the timer is stopped.
+    static let notRunning = "timer not running"
+
     /// `max context.last_updated now`, `max context.paused now`.
-    static func advanceWatermark(_ context: ReceiverContext) {
-        let key = Keys.goal(context.goalID!)
+    static func advanceWatermark(_ context: ReceiverContext) throws {
+        let key = Keys.goal(try context.requireGoalID())
         context.write(.hashMax(key: key, field: "context.last_updated", value: context.now))
         context.write(.hashMax(key: key, field: "context.paused", value: context.now))
     }

@@ -4,6 +4,19 @@ extension ReceiverContext {
     /// The goal the message is about: its `goal_id`, or the goal of its goal channel.
     var goalID: String? { message.goalID }
 
+    /// The goal id, for an effect whose guard made sure there is one.
+    /// - Throws: ``ReceiverError`` when the message is about no goal after all.
+    func requireGoalID() throws -> String {
+        guard let id = goalID else { throw ReceiverError(receiver: receiver, message: "the message names no goal") }
+        return id
+    }
+
+    /// The goal's hash, for an effect whose guard made sure the message is about a goal.
+    /// - Throws: ``ReceiverError`` when the message is about no goal after all.
+    func requireGoal() throws -> HashSnapshot {
+        try hash(Keys.goal(try requireGoalID()))
+    }
+
     /// The goal's hash as this message sees it (`nil` without a goal id).
     func goal() throws -> HashSnapshot? {
         guard let id = goalID else { return nil }

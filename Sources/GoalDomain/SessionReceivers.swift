@@ -47,7 +47,7 @@ public enum SessionReceivers {
         else { return "the session's exclusive pair is another goal's" }
         return nil
     }, effect: { context in
-        let goal = try context.goal()!
+        let goal = try context.requireGoal()
         let session = try context.session()!
         let viewer = goal["exclusive_to"]!
         context.write(.hashSet(key: session.key, field: "exclusive_goal_pairs.\(viewer).exclusive_goal_ended", value: String(context.now)))
@@ -79,7 +79,7 @@ public enum SessionReceivers {
         guard let viewer = try context.goal()?["exclusive_to"], !viewer.isEmpty else { return "no session or viewer" }
         return nil
     }, effect: { context in
-        let goal = try context.goal()!
+        let goal = try context.requireGoal()
         let session = try context.session()!
         let viewer = goal["exclusive_to"]!
         let progress = Int64(context.message["progress"] ?? "") ?? 0
@@ -108,7 +108,7 @@ public enum SessionReceivers {
     static let invalidateCachedPusherChannelData = Receiver("invalidate_cached_pusher_channel_data", on: [Topics.goalProgressed, Topics.goalEnded], guard: { context in
         context.goalID == nil ? "no goal_id" : nil
     }, effect: { context in
-        context.write(.delete(key: Keys.pusherChannelDataCache(GoalChannel.channel(of: context.goalID!))))
+        context.write(.delete(key: Keys.pusherChannelDataCache(GoalChannel.channel(of: try context.requireGoalID()))))
     })
 
     /// task StartSnapshot: hands the snapshot request to the RTC recorder's outbox.

@@ -242,7 +242,14 @@ final class ConsumerWorker {
             let writesBefore = context.writes.count
             let emissionsBefore = context.emissions.count
             let reason = try receiver.guardCheck(context)
-            if reason == nil { try receiver.effect(context) }
+            guard context.writes.count == writesBefore && context.emissions.count == emissionsBefore else {
+                throw ReceiverError(receiver: receiver.name, message: "its guard asked for a write or an emission; guards only read (use onReturn)")
+            }
+            if let reason {
+                try receiver.onReturn?(context, reason)
+            } else {
+                try receiver.effect(context)
+            }
             outcomes.append(TraceEntry.Outcome(
                 receiver: receiver.name, acted: reason == nil, reason: reason ?? "",
                 published: context.emissions[emissionsBefore...].map {

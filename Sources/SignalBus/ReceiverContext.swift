@@ -14,8 +14,8 @@ public final class ReceiverContext {
     private var hashes: [String: HashSnapshot] = [:]
     private(set) var writes: [(receiver: String, write: Write)] = []
     private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
-    /// The receiver currently running, for deriving ids and tracing.
-    var receiver = ""
+    /// The receiver currently running, for deriving ids, tracing and errors.
+    public internal(set) var receiver = ""
     private var emittedByReceiver: [String: Int] = [:]
 
     /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
