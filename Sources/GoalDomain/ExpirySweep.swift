@@ -44,7 +44,7 @@ public struct ExpirySweep: Service {
             if let reason = backpressure.refusal {
                 if !waiting { logger.warning("expiry sweep waits: \(reason)") }
                 waiting = true
-                try? await Task.sleep(for: period)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
                 continue
             }
             if waiting { logger.info("expiry sweep resumes") }
@@ -55,7 +55,7 @@ public struct ExpirySweep: Service {
             } catch {
                 logger.error("expiry sweep failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: period)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: period) }
         }
     }
 

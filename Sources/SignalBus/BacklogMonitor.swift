@@ -66,7 +66,7 @@ public struct BacklogMonitor: Service {
             } catch {
                 logger.warning("backlog measurement failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 

@@ -1,6 +1,7 @@
 import GoalDomain
 import Redis
 import RedisTestSupport
+import ServiceLifecycle
 import SignalBus
 import Testing
 
@@ -46,6 +47,25 @@ struct SweepBackpressureTests {
             #expect(backpressure.refusal == nil)
             let task = try #require(try await streamEntries(client, "task:deactivate_goal").last)
             #expect(task["goal_id"] == "g1" && task["triggerer"] == "expiry")
+        }
+    }
+}
+
+@Suite("The expiry sweep's life")
+struct SweepLifeTests {
+    @Test("a graceful shutdown stops the sweep at once, not at the end of its period")
+    func stopsAtOnce() async throws {
+        try await withRedisServer { server in
+            let sweep = ExpirySweep(redis: .server(server.configuration), period: .seconds(60), bus: fastConfiguration(), logger: testLogger)
+            let group = ServiceGroup(services: [sweep], logger: testLogger)
+            let started = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                try await Task.sleep(for: .milliseconds(300))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 }
