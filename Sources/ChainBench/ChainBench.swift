@@ -39,6 +39,7 @@ public enum ChainBench {
             try await GoalSeeder.seed(client, prefix: "\(options.prefix)-idle", count: options.preload, started: started, progress: progress)
         }
         let memoryBefore = try await probe.usedMemory()
+        let keysBefore = try await probe.keyCount()
         progress("storing \(options.goals) goals with session and escrow")
         try await GoalSeeder.seed(client, prefix: options.prefix, count: options.goals, started: started, progress: progress)
         let memoryAfter = try await probe.usedMemory()
@@ -101,6 +102,10 @@ public enum ChainBench {
         }
         let cpuAfter = sample(processes)
         var callsAfter = try await probe.commandCalls()
+        // What the chains leave once every group caught up and the streams were trimmed (a pass a second).
+        try await Task.sleep(for: .seconds(3))
+        let memoryEnd = try await probe.usedMemory()
+        let keysEnd = try await probe.keyCount()
         for (name, count) in probe.sent { callsAfter[name, default: 0] -= count }
 
         let entriesAfter = try await probe.entriesAdded(ChainVerifier.streams)
@@ -134,6 +139,7 @@ public enum ChainBench {
             seconds: seconds, chainsPerSecond: chains / seconds, webhooksPerSecond: Double(snapshot.webhooks) / seconds,
             latencyMs: latency, redisCommandsPerChain: commandsByName.values.reduce(0, +), redisCommandsByName: commandsByName,
             cpuMsPerChain: cpu, peakRSSMiB: peak, redisBytesPerGoal: (memoryAfter - memoryBefore) / chains,
+            redisBytesPerChain: (memoryEnd - memoryBefore) / chains, redisKeysPerChain: (keysEnd - keysBefore) / chains,
             verified: problems.isEmpty, problems: problems
         )
     }

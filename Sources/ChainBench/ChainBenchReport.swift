@@ -26,6 +26,11 @@ public struct ChainBenchReport: Codable, Sendable {
     public var peakRSSMiB: [String: Double]
     /// Redis memory per stored goal with its session and escrow, bytes.
     public var redisBytesPerGoal: Double
+    /// Redis memory per completed chain once every group caught up and the streams were trimmed, the goal's
+    /// own hashes included, bytes.
+    public var redisBytesPerChain: Double
+    /// Keys per completed chain, measured the same way.
+    public var redisKeysPerChain: Double
     /// Whether every goal ended exactly once with exact progress and every side-effect.
     public var verified: Bool
     /// What was wrong, when not verified.
@@ -50,6 +55,7 @@ public struct ChainBenchReport: Codable, Sendable {
             lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + number(value, 3) + "   peak RSS \(number(peakRSSMiB[name] ?? 0, 1)) MiB")
         }
         lines.append("redis bytes/stored goal   \(number(redisBytesPerGoal)) (goal + session + escrow)")
+        lines.append("redis bytes/chain         \(number(redisBytesPerChain)), keys/chain \(number(redisKeysPerChain, 2)) (all a chain leaves, its goal included)")
         return lines.joined(separator: "\n")
     }
 }

@@ -75,6 +75,16 @@ struct RedisProbe {
         try await info("memory", "used_memory").compactMap(Double.init).reduce(0, +)
     }
 
+    /// Keys stored, summed over the masters.
+    mutating func keyCount() async throws -> Double {
+        var keys = 0.0
+        for master in masters {
+            sent["dbsize", default: 0] += 1
+            keys += Double(try await master.execute("DBSIZE").int ?? 0)
+        }
+        return keys
+    }
+
     /// How many entries were ever added to each stream (`entries-added`, which trimming does not lower),
     /// over all its partitions.
     mutating func entriesAdded(_ streams: [String]) async throws -> [String: Int] {
