@@ -1,53 +1,28 @@
+import Foundation
 import Redis
 
-/// Lua shared by the bus's scripts (and the domain's), prepended to each one.
-public enum BusLua {
-    /// Defines:
-    /// - `take()` / `takeKey()`: the next `ARGV` value, or the `KEYS` entry whose 1-based index is the next value;
-    /// - `announce(key, channel, fields)`: one `XADD` of `fields` to stream `key` and one `PUBLISH` of the same
-    ///   fields as a JSON object on `channel` (the topic's own name, also for a partition's stream, so one
-    ///   subscription sees every partition);
-    /// - `appendTaken(key)`: one `XADD` of the fields next in `ARGV` (a field count, then the field/value
-    ///   pairs), in one `unpack`, with no Lua table;
-    /// - `announceTaken(key, channel)`: the same for a message laid out by ``appendMessage(_:to:)`` (its
-    ///   fields, then their JSON text), then the `PUBLISH` of that text: no JSON encoding in Redis;
-    ///   `skipTaken()` steps over such a message.
-    ///
-    /// No `XADD` caps its stream: streams are trimmed only below what every group on them has acknowledged
-    /// (``StreamTrimmer``).
-    public static let prelude = #"""
-        local i = 1
-        local function take() local v = ARGV[i]; i = i + 1; return v end
-        local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end
-        local function announce(key, channel, fields)
-          local args, message = {'XADD', key, '*'}, {}
-          for n = 1, #fields, 2 do
-            args[#args + 1] = fields[n]
-            args[#args + 1] = fields[n + 1]
-            message[fields[n]] = fields[n + 1]
-          end
-          redis.call(unpack(args))
-          redis.call('PUBLISH', channel, cjson.encode(message))
-        end
-        local function appendTaken(key)
-          -- The count is taken on a line of its own: in `i + take()`, a function reads the upvalue `i` before
-          -- take() moves it.
-          local count = tonumber(take()) * 2
-          redis.call('XADD', key, '*', unpack(ARGV, i, i + count - 1))
-          i = i + count
-        end
-        local function announceTaken(key, channel)
-          appendTaken(key)
-          redis.call('PUBLISH', channel, take())
-        end
-        local function skipTaken()
-          local count = tonumber(take()) * 2
-          i = i + count + 1
-        end
+/// The bus's Lua scripts, kept as `.lua` files, resources of this module (`Sources/SignalBus/Lua`), where an
+/// editor and a reviewer see them as Lua. A script is made of files in order: `prelude.lua` (reading the
+/// arguments, announcing a message) first, then what it uses (`reads.lua`), then its own.
+///
+/// The files travel beside the executables in `goal-signals_SignalBus.resources`, as SwiftPM lays them out;
+/// an image must copy that folder with the binaries.
+enum BusLua {
+    /// A script made of the named files (without `.lua`), in order.
+    static func script(_ files: String...) -> RedisScript {
+        RedisScript(files.map(source).joined(separator: "\n"))
+    }
 
-        """#
+    /// The text of `Lua/<name>.lua`.
+    static func source(_ name: String) -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "lua", subdirectory: "Lua"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else {
+            fatalError("the bus's Lua script \(name).lua is missing from goal-signals_SignalBus.resources beside the executable")
+        }
+        return text
+    }
 
-    /// Appends a message's stream fields (`fields`: field/value pairs) as ``prelude``'s `announceTaken` reads
+    /// Appends a message's stream fields (`fields`: field/value pairs) as the prelude's `announceTaken` reads
     /// them: their count, the pairs, then the same fields as one JSON object, the text published.
     static func appendMessage(_ fields: [(String, String)], to arguments: inout RedisArguments) {
         arguments.append(fields.count)
@@ -63,10 +38,5 @@ public enum BusLua {
         }
         json.append(UInt8(ascii: "}"))
         arguments.append(json)
-    }
-
-    /// A script whose source is the prelude followed by `body`.
-    public static func script(_ body: String) -> RedisScript {
-        RedisScript(prelude + body)
     }
 }

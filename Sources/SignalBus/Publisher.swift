@@ -86,34 +86,5 @@ public struct Publisher: Sendable {
         return script.evalSHA(keys: keys.keys, arguments: arguments)
     }
 
-    static let script = BusLua.script(#"""
-        local ttl = take()
-        local stored = {}
-        -- A root whose goal asks for tracing: `traced` goes in front of its fields and its JSON.
-        local function announceTraced(key, channel)
-          local count = tonumber(take()) * 2
-          redis.call('XADD', key, '*', 'traced', '1', unpack(ARGV, i, i + count - 1))
-          i = i + count
-          redis.call('PUBLISH', channel, '{"traced":"1",' .. string.sub(take(), 2))
-        end
-        for n = 1, tonumber(take()) do
-          local fresh = true
-          if take() == '1' then
-            fresh = redis.call('SET', takeKey(), '1', 'NX', 'EX', ttl) ~= false
-          end
-          local flagged = take() == '1' and redis.call('HGET', take(), 'trace') == '1'
-          local key, channel = takeKey(), take()
-          if fresh and flagged then
-            announceTraced(key, channel)
-            stored[n] = 1
-          elseif fresh then
-            announceTaken(key, channel)
-            stored[n] = 1
-          else
-            skipTaken()
-            stored[n] = 0
-          end
-        end
-        return stored
-        """#)
+    static let script = BusLua.script("prelude", "publish")
 }

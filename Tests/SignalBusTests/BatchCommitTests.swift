@@ -5,13 +5,13 @@ import Testing
 
 @Suite("Batch commits on one server")
 struct BatchCommitTests {
-    @Test("a batch of 20 messages on two streams is committed with one script call, each acknowledged by its own commit")
+    @Test("a batch of 20 messages is committed with one script call, each acknowledged by its own commit, no marker")
     func oneScriptPerBatch() async throws {
         try await withRedisServer { server in
             let client = server.client()
-            let (first, second) = (Topic.signal("batch.one"), Topic.signal("batch.two"))
+            let topic = Topic.signal("batch.one")
             let group = ReceiverGroup(name: "batcher", receivers: [
-                Receiver("count", on: [first, second], guard: { _ in nil }, effect: { context in
+                Receiver("count", on: [topic], guard: { _ in nil }, effect: { context in
                     context.write(.hashIncrement(key: "batch:counts", field: context.message.topic.name, amount: 1))
                 }),
             ])
@@ -19,22 +19,21 @@ struct BatchCommitTests {
             quiet.recoveryInterval = .seconds(3600)
             try await withConsumers([consumer(group, on: server, name: "batcher-1", configuration: quiet)]) {
                 // Counted from after the consumer's first recovery pass (heartbeat, trim), all 20 published in
-                // one script call so that the consumer's first read takes them all.
+                // one script call so that the consumer's first read takes them all (a read blocked on several
+                // streams is woken with the entries of one).
                 try await eventually("the consumer to start") { try await client.execute("EXISTS", "heartbeat:batcher:batcher-1").int == 1 }
                 // The heartbeat opens the recovery pass; the rest of it (trims) is done well within this.
                 try await Task.sleep(for: .milliseconds(300))
                 try await client.execute("CONFIG", "RESETSTAT")
                 _ = try await Publisher(redis: client, configuration: tracedConfiguration).publish((0..<20).map { index in
-                    OutgoingMessage(topic: index % 2 == 0 ? first : second, id: "m\(index)", atMs: 1_000 + Int64(index), payload: [])
+                    OutgoingMessage(topic: topic, id: "m\(index)", atMs: 1_000 + Int64(index), payload: [])
                 })
-                try await eventually("all 20 to be acknowledged") {
-                    try await isSettled(client, [(first.key, "batcher"), (second.key, "batcher")])
-                }
+                try await eventually("all 20 to be acknowledged") { try await isSettled(client, [(topic.key, "batcher")]) }
                 #expect(try await scriptCalls(client) == 2, "the publish and one commit")
                 #expect(try await commandStat(client, "xack", "calls") == 20, "each commit acknowledges its entry")
                 #expect(try await commandStat(client, "set", "calls") == 0, "no marker per message")
             }
-            #expect(try await client.execute("HGETALL", "batch:counts").fieldMap == ["batch.one": "10", "batch.two": "10"])
+            #expect(try await client.execute("HGETALL", "batch:counts").fieldMap == ["batch.one": "20"])
         }
     }
 
