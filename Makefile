@@ -6,7 +6,7 @@
 #   make build     debug build            make release   release build
 #   make smoke     end-to-end smoke test of the debug build
 #   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
-#   make soak      10 minutes of constant load on the release build, memory sampled (not part of make test)
+#   make soak      20 minutes of constant load on the release build, docker settings, memory sampled (not in make test)
 #   make bench     the performance profile of the whole chain on a fresh release stack (not part of make test)
 #   make redis-cost  Redis instructions per chain, counted under valgrind: a figure the machine's noise leaves alone
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
