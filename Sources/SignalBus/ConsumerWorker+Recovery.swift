@@ -56,24 +56,6 @@ extension ConsumerWorker {
         _ = try? connection.send(core.leaveCommands())
     }
 
-    static let deadLetterScript = RedisScript(#"""
-        local stream, dead, errors = KEYS[1], KEYS[2], KEYS[3]
-        local group, entry, deliveries, fallback = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-        local field = stream .. ' ' .. entry
-        local reason = redis.call('HGET', errors, field) or fallback
-        local found = redis.call('XRANGE', stream, entry, entry)
-        local fields = {}
-        if #found > 0 then
-          fields = found[1][2]
-          local args = {'XADD', dead, '*'}
-          for _, value in ipairs(found[1][2]) do args[#args + 1] = value end
-          for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
-            args[#args + 1] = value
-          end
-          redis.call(unpack(args))
-        end
-        redis.call('HDEL', errors, field)
-        redis.call('XACK', stream, group, entry)
-        return {reason, fields}
-        """#)
+    /// The dead-letter script (``ConsumerGroupScripts/deadLetter``), by the name ``DeadLetters`` knows it.
+    static var deadLetterScript: RedisScript { ConsumerGroupScripts.deadLetter }
 }

@@ -143,6 +143,27 @@ struct StreamConsumerCoreTests {
         }
     }
 
+    @Test("a stopped consumer's entry deleted from the stream is dropped from the group, not handed over, and the consumer removed")
+    func takeOverDeletedEntry() async throws {
+        try await withRedisServer { server in
+            let client = server.client()
+            let core = StreamConsumerCore(settings: settings(["s"]) { $0.heartbeat = .milliseconds(100) })
+            try core.groupsCreated(await client.pipeline(core.createGroupCommands()))
+            let ids = try await add(client, "s", 2)
+            try await client.execute("XREADGROUP", "GROUP", "g", "stopped", "COUNT", 2, "STREAMS", "s", ">")
+            try await client.execute("XDEL", "s", ids[0])
+            try await Task.sleep(for: .milliseconds(300))
+
+            let taken = try await recover(core, on: client).compactMap { step -> [String]? in
+                if case .takenOver(_, "stopped", let entries) = step { return entries.map(\.id) }
+                return nil
+            }
+            #expect(taken == [[ids[1]]])
+            #expect(try await consumers(client, "s") == ["me"])
+            #expect(try await client.execute("XPENDING", "s", "g").array?.first?.int == 0, "the deleted entry is no longer pending")
+        }
+    }
+
     @Test("entries delivered max times go to the dead letters, not to the driver, whether taken over or claimed")
     func deadLetters() async throws {
         try await withRedisServer { server in
