@@ -42,6 +42,8 @@ final class NotifierWorker {
             do {
                 if core.needsGroups { try core.groupsCreated(await client.pipeline(core.createGroupCommands())) }
                 if var pass = core.recoveryPass() { try await recover(&pass) }
+                // A stop asked for during the pass need not wait for a blocking read.
+                if isStopping { break }
                 let entries = try core.entries(read: await client.pipeline([core.readCommand], timeout: core.readTimeout)[0])
                 let readAt = ContinuousClock.now
                 for entry in entries {
