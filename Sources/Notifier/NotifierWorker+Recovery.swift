@@ -6,9 +6,10 @@ extension NotifierWorker {
     /// Drives the bus's recovery pass over the notifier's client: refreshes the heartbeat, sends the entries
     /// taken over from stopped replicas (removed from the group) and those claimed after the idle time,
     /// counts and logs those that were out of attempts and went to the dead letters, reports the group's
-    /// backlog, and trims the outbox below what every group on it has acknowledged.
+    /// backlog, and trims the outbox below what every group on it has acknowledged. A stop ends the pass
+    /// between two steps: what it took over stays pending with this replica, for a live one to take over.
     func recover(_ pass: inout RecoveryPass) async throws {
-        while let step = pass.next() {
+        while !isStopping, let step = pass.next() {
             switch step {
             case .send(let commands):
                 try pass.receive(await client.pipeline(commands))
