@@ -55,7 +55,4 @@ extension ConsumerWorker {
     func leave() {
         _ = try? connection.send(core.leaveCommands())
     }
-
-    /// The dead-letter script (``ConsumerGroupScripts/deadLetter``), by the name ``DeadLetters`` knows it.
-    static var deadLetterScript: RedisScript { ConsumerGroupScripts.deadLetter }
 }
