@@ -19,7 +19,7 @@ import SignalBus
 /// `TIME` and `INFO` are outside the shipped `operator` ACL user's `@read`: without them the reader uses this
 /// machine's clock and shows no memory figures.
 ///
-/// So `1 + 2S + E + C + N` commands, about 40 on one server with the flow's 16 streams.
+/// So `1 + 2S + E + C + N` commands: 36 on one server with the flow's 14 streams and one replica per group.
 public struct ConsoleReader: Sendable {
     /// goal.ended entries read per stream per refresh at most.
     public static let endedPerRefresh = 200

@@ -17,7 +17,7 @@ struct TopCommand: AsyncParsableCommand {
             cluster. Per refresh, pipelined: TIME; per stream XINFO STREAM <key> FULL COUNT 1 and XLEN dead:<key>; \
             per goal.ended stream XREVRANGE <key> + (<last seen> COUNT 200; then EXISTS heartbeat:<group>:<consumer> \
             per consumer; and INFO memory on each server (each master of a cluster). The first line says how many \
-            commands that was (about 40 on one server). Rates are per second since the previous refresh. Chain \
+            commands that was (36 on one server with one replica per group). Rates are per second since the previous refresh. Chain \
             latency is the time from a goal.ended entry's at_ms (the webhook's event time at the chain's root) to its \
             stream entry id's time (when goal.ended was written), p50 and p99 over the last 60 s of Redis time.
             """

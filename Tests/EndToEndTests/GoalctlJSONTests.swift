@@ -84,6 +84,7 @@ struct GoalctlJSONTests {
             #expect(lag.contains { $0["stream"] as? String == "signal:goal.ended" && $0["group"] as? String == "tracking" })
 
             let top = try #require(try await stack.goalctlJSON(["top", "--interval", "0.5"]) as? [String: Any])
+            #expect(top["commands"] as? Int == 36, "the commands per refresh Docs/runbook.md states for one replica per group")
             #expect(Set(top.keys) == ["time_ms", "interval_seconds", "backlog_limit", "streams", "groups", "group_streams", "chains", "memory", "commands"])
             let topPairs = (top["group_streams"] as? [[String: Any]] ?? []).map { "\($0["stream"]!) \($0["group"]!) \($0["lag"]!) \($0["pending"]!)" }
             let lagPairs = lag.map { "\($0["stream"]!) \($0["group"]!) \($0["lag"]!) \($0["pending"]!)" }
