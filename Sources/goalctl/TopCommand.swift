@@ -12,8 +12,9 @@ struct TopCommand: AsyncParsableCommand {
         commandName: "top",
         abstract: "Watch the bus live: streams in and out, groups' backlog, dead letters, chains ended and their latency, Redis memory.",
         discussion: """
-            Refreshes every --interval seconds until q or Ctrl-C; when its output is not a terminal it prints each \
-            refresh as plain lines instead (stop it with Ctrl-C, or give --count). It reads Redis only, and works on a \
+            Refreshes every --interval seconds until q or Ctrl-C, and keeps trying while Redis cannot be read; when its \
+            output is not a terminal it prints each refresh as plain lines instead (stop it with Ctrl-C, or give --count). \
+            It reads Redis only, and works on a \
             cluster. Per refresh, pipelined: TIME; per stream XINFO STREAM <key> FULL COUNT 1 and XLEN dead:<key>; \
             per goal.ended stream XREVRANGE <key> + (<last seen> COUNT 200; then EXISTS heartbeat:<group>:<consumer> \
             per consumer; and INFO memory on each server (each master of a cluster). The first line says how many \
@@ -63,7 +64,13 @@ struct TopCommand: AsyncParsableCommand {
                 var history = firstHistory
                 var shown = 0
                 while refreshes.map({ shown < $0 }) ?? true {
-                    let lines = TopScreen.lines(history.add(try await reader.read()), title: title)
+                    // Left open, top outlives a Redis restart: it says so and tries again at the next refresh.
+                    let lines: [String]
+                    do {
+                        lines = TopScreen.lines(history.add(try await reader.read()), title: title)
+                    } catch {
+                        lines = [title, "", "Redis cannot be read: \(error); trying again every \(pause) s"]
+                    }
                     shown += 1
                     guard let terminal else {
                         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n\n").utf8))

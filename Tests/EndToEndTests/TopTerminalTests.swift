@@ -77,7 +77,7 @@ struct TopTerminalTests {
         try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("the screen shows streams, groups, chains ended with their latency and Redis memory and follows the traffic; q and Ctrl-C quit with status 0; off a terminal, plain lines")
+    @Test("the screen shows streams, groups, chains ended with their latency and Redis memory and follows the traffic; q and Ctrl-C quit with status 0; off a terminal, plain lines; a Redis restart outlived")
     func liveScreen() async throws {
         try await Stack.with { stack in
             let redis = stack.client()
@@ -118,6 +118,23 @@ struct TopTerminalTests {
                     #expect(row?.contains(" 1/1 ") == true, "\(group)'s one replica alive: \(row ?? "missing")\n\(busy)")
                 }
 
+                // Off a terminal: plain lines, one block per refresh, no escape sequences.
+                let plain = try await stack.goalctlSeparately(["top", "--count", "2", "--interval", "0.2"])
+                #expect(plain.status == 0)
+                #expect(!plain.stdout.contains("\u{1B}"), "no escape sequences off a terminal")
+                #expect(plain.stdout.components(separatedBy: "goalctl top").count - 1 == 2, "two refreshes:\n\(plain.stdout)")
+                let plainRow = plain.stdout.split(separator: "\n").last { $0.hasPrefix("signal:goal.ended ") }
+                #expect(plainRow?.split(separator: " ")[1] == "\(goals)", "\(plain.stdout)")
+
+                // Left open, top outlives a Redis restart.
+                stack.redis.kill()
+                try await stack.waitFor("top to say Redis cannot be read") { try await terminal.screen().contains("Redis cannot be read") }
+                try await stack.restartRedis()
+                try await stack.waitFor("top to read Redis again") {
+                    let screen = try await terminal.screen()
+                    return screen.contains("STREAM") && !screen.contains("Redis cannot be read")
+                }
+
                 try await terminal.send("q")
                 try await stack.waitFor("top to quit on q") { await !terminal.isRunning() }
                 #expect(try exitStatus(status) == "0")
@@ -127,13 +144,6 @@ struct TopTerminalTests {
                 try await stack.waitFor("top to quit on Ctrl-C") { await !terminal.isRunning() }
                 #expect(try exitStatus(status) == "0")
             }
-            // Off a terminal: plain lines, one block per refresh, no escape sequences.
-            let plain = try await stack.goalctlSeparately(["top", "--count", "2", "--interval", "0.2"])
-            #expect(plain.status == 0)
-            #expect(!plain.stdout.contains("\u{1B}"), "no escape sequences off a terminal")
-            #expect(plain.stdout.components(separatedBy: "goalctl top").count - 1 == 2, "two refreshes:\n\(plain.stdout)")
-            let plainRow = plain.stdout.split(separator: "\n").last { $0.hasPrefix("signal:goal.ended ") }
-            #expect(plainRow?.split(separator: " ")[1] == "\(goals)", "\(plain.stdout)")
         }
     }
 }
