@@ -156,7 +156,8 @@ let package = Package(
         ),
 
         // MARK: Plugins
-        .plugin(name: "VersionStamp", capability: .buildTool()),
+        // Under Sources/, so every build context that has the sources (the Docker build's) has it too.
+        .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
 
         // MARK: Tests
         .target(
