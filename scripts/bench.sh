@@ -12,7 +12,8 @@
 # Environment: BENCH_REPLICAS ("karaoke=2 goals=2", default one of each), BENCH_CONNECTIONS (default 4),
 # BENCH_EVENTS_PER_WEBHOOK (channel_vacated events per webhook, default 1; Pusher batches up to about 20),
 # BENCH_PRELOAD (idle goals stored before the first run, default 0), BENCH_REDIS_ARGS (extra redis-server
-# arguments), LOG_LEVEL (default info, as shipped).
+# arguments), BENCH_TRACE_SAMPLE (share of chains traced, default 0.01 as in Config/docker.json), LOG_LEVEL
+# (default info, as shipped).
 # BENCH_CLUSTER=1 runs the stack on a local Redis Cluster of 3 masters instead (same persistence),
 # BENCH_CLUSTER_REPLICAS replicas each (default 0), streams split into BENCH_PARTITIONS (default: the
 # services' own, 3).
@@ -56,7 +57,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export CONFIG_FILE=$root/Config/local.json
+# The local configuration, with the shipped docker settings' trace sample (1 % of chains) unless asked otherwise.
+export CONFIG_FILE=$root/Config/local.json TRACE_SAMPLE=${BENCH_TRACE_SAMPLE:-0.01}
 if [[ ${BENCH_CLUSTER:-} == 1 ]]; then
     GS_CLUSTER_REPLICAS=${BENCH_CLUSTER_REPLICAS:-0} \
         GS_CLUSTER_ARGS="--appendonly yes --appendfsync everysec --rdbcompression no --loglevel warning ${BENCH_REDIS_ARGS:-}" \

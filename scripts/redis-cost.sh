@@ -10,6 +10,7 @@
 # its work (scripts, stream reads, the AOF, parsing requests). The run's seeding and checks are included,
 # so compare figures of runs with the same GOALS. Redis runs about 50 times slower under callgrind: the
 # services wait for it, and the chain rate printed means nothing here. valgrind is installed when missing.
+# REDIS_COST_TRACE_SAMPLE sets the share of chains traced (default 0.01, the docker settings).
 # shellcheck disable=SC2034  # pids is read by gs_stop_all, through a nameref
 set -euo pipefail
 
@@ -46,7 +47,8 @@ valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
 redis_pid=$!
 gs_wait_until 300 gs_pong "$redis_port" || gs_die "redis-server did not start under valgrind on port $redis_port"
 
-export CONFIG_FILE=$root/Config/local.json REDIS_URL=redis://127.0.0.1:$redis_port/0
+# The docker settings' trace sample (1 % of chains) unless REDIS_COST_TRACE_SAMPLE says otherwise.
+export CONFIG_FILE=$root/Config/local.json REDIS_URL=redis://127.0.0.1:$redis_port/0 TRACE_SAMPLE=${REDIS_COST_TRACE_SAMPLE:-0.01}
 http_port=$(gs_free_port)
 export HTTP_HOST=127.0.0.1 HTTP_PORT=$http_port
 export PUSHER_APP_KEY=bench-key PUSHER_APP_SECRET=bench-secret ALLOW_UNSIGNED_WEBHOOKS=false

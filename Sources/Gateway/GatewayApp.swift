@@ -2,7 +2,6 @@ import GoalDomain
 import HTTPTypes
 import Hummingbird
 import Logging
-import Metrics
 import Prometheus
 import Redis
 import ServiceRuntime
@@ -19,9 +18,10 @@ public enum GatewayApp {
         logger: Logger
     ) throws -> some ApplicationProtocol {
         let pool = try redis.makeRunner(name: "gateway-redis", connections: settings.redisConnections)
-        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus, backpressure: backpressure)
+        let metrics = WebhookMetrics()
+        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus, backpressure: backpressure, metrics: metrics)
         let router = Router()
-        router.add(middleware: StatusCountingMiddleware())
+        router.add(middleware: StatusCountingMiddleware(metrics: metrics))
         HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "gateway-ready"), registry: registry, notReady: { backpressure.refusal })
         let limit = settings.bodyLimit
         router.post("/notify/pusher") { request, context -> Response in
@@ -59,13 +59,15 @@ public enum GatewayApp {
 
 /// Counts responses by status for `gateway_requests_total`.
 struct StatusCountingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: WebhookMetrics
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             let response = try await next(request, context)
-            Counter(label: "gateway_requests_total", dimensions: [("status", String(response.status.code))]).increment()
+            metrics.request(status: response.status.code)
             return response
         } catch let error as any HTTPResponseError {
-            Counter(label: "gateway_requests_total", dimensions: [("status", String(error.status.code))]).increment()
+            metrics.request(status: error.status.code)
             throw error
         }
     }

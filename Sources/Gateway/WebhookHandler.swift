@@ -1,6 +1,5 @@
 import GoalDomain
 import Logging
-import Metrics
 import PusherWebhook
 import Redis
 import SignalBus
@@ -15,6 +14,7 @@ public struct WebhookHandler: Sendable {
     private let redis: any RedisCommandRunner
     private let bus: BusConfiguration
     private let backpressure: Backpressure
+    private let metrics: WebhookMetrics
 
     /// How long a webhook refused for a backlog asks Pusher to wait (`Retry-After`); Pusher retries with
     /// backoff for 5 minutes whatever it says.
@@ -23,6 +23,11 @@ public struct WebhookHandler: Sendable {
     /// Creates the handler.
     /// - Parameter backpressure: refuses new events with 503 while some group's backlog is past its limit.
     public init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration, backpressure: Backpressure = Backpressure()) {
+        self.init(settings: settings, redis: redis, bus: bus, backpressure: backpressure, metrics: WebhookMetrics())
+    }
+
+    init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration, backpressure: Backpressure, metrics: WebhookMetrics) {
+        self.metrics = metrics
         self.backpressure = backpressure
         self.settings = settings
         self.parser = WebhookParser(timeWindow: settings.timeWindow)
@@ -61,14 +66,14 @@ public struct WebhookHandler: Sendable {
         }
         let accepted = stored.count { $0 }
         for (message, fresh) in zip(messages, stored) {
-            Counter(label: "webhook_events_total", dimensions: [("name", message.topic.name), ("outcome", fresh ? "accepted" : "retry")]).increment()
+            metrics.event(message.topic.name, fresh: fresh)
             logger.debug(fresh ? "event stored" : "retried event recognised", metadata: [
                 "signal.id": .string(message.id), "stream": .string(message.topic.key(partition: bus.partition(of: message.routingKey ?? message.id))),
                 "channel": .string(message.payload.first { $0.0 == "channel" }?.1 ?? ""),
             ])
         }
         if webhook.ignored > 0 {
-            Counter(label: "webhook_events_total", dimensions: [("name", "other"), ("outcome", "ignored")]).increment(by: webhook.ignored)
+            metrics.ignored(webhook.ignored)
         }
         return .accepted(accepted, ignored: webhook.ignored + stored.count - accepted)
     }

@@ -18,6 +18,8 @@ extension NotifierConfiguration {
     /// | `notifier.max.attempts` | `NOTIFIER_MAX_ATTEMPTS` | 8 |
     /// | `notifier.backoff.initial.ms` | `NOTIFIER_BACKOFF_INITIAL_MS` | 100 |
     /// | `notifier.backoff.max.ms` | `NOTIFIER_BACKOFF_MAX_MS` | 10000 |
+    /// | `bus.heartbeat.ms` | `BUS_HEARTBEAT_MS` | 3000 |
+    /// | `bus.stream.keep` | `BUS_STREAM_KEEP` | 10000 |
     ///
     /// - Throws: ``SettingsError`` naming the key of a value that cannot be used.
     public init?(settings: Settings) throws {
@@ -40,6 +42,8 @@ extension NotifierConfiguration {
         maxAttempts = try settings.int("notifier.max.attempts", default: maxAttempts, in: 1...1000)
         initialBackoff = .milliseconds(try settings.int("notifier.backoff.initial.ms", default: Int(initialBackoff.milliseconds), in: 1...3_600_000))
         maxBackoff = .milliseconds(try settings.int("notifier.backoff.max.ms", default: Int(maxBackoff.milliseconds), in: 1...3_600_000))
+        heartbeat = .milliseconds(try settings.int("bus.heartbeat.ms", default: Int(heartbeat.milliseconds), in: 500...600_000))
+        streamKeep = try settings.int("bus.stream.keep", default: streamKeep, in: 100...Int.max)
         if maxBackoff < initialBackoff {
             throw SettingsError(key: "notifier.backoff.max.ms", message: "must be at least notifier.backoff.initial.ms (\(initialBackoff.milliseconds))")
         }

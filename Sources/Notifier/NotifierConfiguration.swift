@@ -33,8 +33,15 @@ public struct NotifierConfiguration: Sendable, Hashable, CustomStringConvertible
     /// How long an entry stays pending with a consumer before another consumer claims it. Must exceed
     /// ``requestTimeout`` + ``maxBackoff``, as the owner renews its claim before every retry.
     public var claimIdle: Duration = .seconds(30)
-    /// How often the notifier looks for entries to claim.
+    /// How often the notifier refreshes its heartbeat (besides its own beat), takes over stopped replicas,
+    /// looks for entries to claim and trims the outbox.
     public var recoveryInterval: Duration = .seconds(1)
+    /// How long a replica's heartbeat lives without being refreshed (`bus.heartbeat.ms`): a live replica takes
+    /// over the entries of one whose heartbeat is gone, and removes it from the group.
+    public var heartbeat: Duration = .seconds(3)
+    /// How many of the outbox's newest entries are kept beyond what every group on it acknowledged
+    /// (`bus.stream.keep`).
+    public var streamKeep = 10_000
     /// Attempts (deliveries) after which an entry that keeps failing moves to `dead:<stream>`.
     public var maxAttempts = 8
     /// The wait before the first retry; it doubles with every attempt.
@@ -88,6 +95,7 @@ public struct NotifierConfiguration: Sendable, Hashable, CustomStringConvertible
             "baseURL": baseURL, "appID": appID, "appKey": appKey, "appSecret": "<redacted>", "stream": stream, "group": group,
             "requestTimeout": requestTimeout, "batchSize": batchSize, "block": block, "claimIdle": claimIdle,
             "maxAttempts": maxAttempts, "initialBackoff": initialBackoff, "maxBackoff": maxBackoff,
+            "heartbeat": heartbeat, "streamKeep": streamKeep,
         ], displayStyle: .struct)
     }
 

@@ -1,38 +1,45 @@
 import Logging
 import Redis
+import SignalBus
 
 extension NotifierWorker {
-    /// Claims entries pending longer than the claim idle time (their consumer died), moves those delivered
-    /// too often to `dead:<stream>`, and sends the rest.
-    func recover() async throws {
-        let idle = Int(configuration.claimIdle.milliseconds)
-        let pending = try await client.execute(
-            "XPENDING", configuration.stream, configuration.group, "IDLE", idle, "-", "+", configuration.batchSize
-        )
-        var deliveries: [String: Int] = [:]
-        var claim: [String] = []
-        for entry in pending.array ?? [] {
-            guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let count = fields[3].int else { continue }
-            if count >= configuration.maxAttempts {
-                try await deadLetter(id, deliveries: count, error: "failed \(count) times", record: false)
-                logger.error("claimed entry was out of attempts; moved to dead letters", metadata: [
-                    "outbox.entry": .string(id), "notifier.attempt": "\(count)", "dead": .string(deadLetterKey),
+    /// Drives the bus's recovery pass over the notifier's client: refreshes the heartbeat, sends the entries
+    /// taken over from stopped replicas (removed from the group) and those claimed after the idle time,
+    /// counts and logs those that were out of attempts and went to the dead letters, reports the group's
+    /// backlog, and trims the outbox below what every group on it has acknowledged. A stop ends the pass
+    /// between two steps: what it took over stays pending with this replica, for a live one to take over.
+    func recover(_ pass: inout RecoveryPass) async throws {
+        while !isStopping, let step = pass.next() {
+            switch step {
+            case .send(let commands):
+                try pass.receive(await client.pipeline(commands))
+            case .takenOver(_, let stopped, let entries):
+                logger.warning("a stopped replica's pending entries taken over and the replica removed from the group", metadata: [
+                    "stopped": .string(stopped), "entries": "\(entries.count)",
                 ])
-            } else {
-                claim.append(id)
-                deliveries[id] = count + 1
+                try await deliver(entries, why: "taken over from a stopped replica")
+            case .claimed(let entries):
+                try await deliver(entries, why: "claimed an entry left pending")
+            case .deadLettered(let letter):
+                metrics.count(.deadLettered)
+                logger.error("claimed entry was out of attempts; moved to dead letters", metadata: [
+                    "outbox.entry": .string(letter.entryID), "notifier.attempt": "\(letter.deliveries)", "dead": .string(deadLetterKey),
+                ])
+            case .backlog(_, let lag, let pending):
+                metrics.backlog(lag: lag, pending: pending)
             }
         }
-        guard !claim.isEmpty else { return }
-        var command = RedisCommand("XCLAIM", configuration.stream, configuration.group, consumerName, idle)
-        for id in claim { command.append(id) }
-        let claimed = try await client.execute(command).array ?? []
+    }
+
+    /// Sends entries taken over or claimed just now, in order, until the service stops; those not sent stay
+    /// pending with this replica.
+    private func deliver(_ entries: [DeliveredEntry], why: String) async throws {
         let claimedAt = ContinuousClock.now
-        for reply in claimed {
+        for entry in entries {
             if isStopping { return }
-            guard let entry = OutboxEntry(reply) else { continue }
-            entryLogger(entry).info("claimed an entry left pending")
-            try await deliver(entry, deliveries: deliveries[entry.entryID] ?? 2, readAt: claimedAt)
+            let outbox = OutboxEntry(entry)
+            entryLogger(outbox).info("\(why)")
+            try await deliver(outbox, deliveries: entry.deliveries, readAt: claimedAt)
         }
     }
 

@@ -6,16 +6,18 @@ import SignalBus
 
 /// The state of one running ``PusherNotifier``; lives inside its `run()` task only.
 ///
-/// Entries are sent one at a time, in stream order: an entry that fails is retried, with backoff, before
-/// the next is sent, which also keeps the notifier from hammering Pusher while it is down.
+/// Reading, heartbeats, take-over of stopped replicas, claims, dead-lettering by delivery count, trimming and
+/// leaving the group are the bus's ``StreamConsumerCore``, driven here over an asynchronous client; what is
+/// the notifier's own is the sending: one entry at a time, in stream order, an entry that fails retried with
+/// backoff before the next is sent, which also keeps the notifier from hammering Pusher while it is down.
 final class NotifierWorker {
     let configuration: NotifierConfiguration
     let client: any RedisCommandRunner
     let http: PusherHTTPClient
     let consumerName: String
     let logger: Logger
-    let metrics = NotifierMetrics()
-    private var lastRecovery: ContinuousClock.Instant?
+    let metrics: NotifierMetrics
+    let core: StreamConsumerCore
 
     init(configuration: NotifierConfiguration, client: any RedisCommandRunner, consumerName: String, logger: Logger) {
         self.configuration = configuration
@@ -23,70 +25,50 @@ final class NotifierWorker {
         self.http = PusherHTTPClient(configuration: configuration)
         self.consumerName = consumerName
         self.logger = logger
+        self.metrics = NotifierMetrics(group: configuration.group, stream: configuration.stream)
+        self.core = StreamConsumerCore(settings: configuration.consumerSettings(consumer: consumerName))
     }
 
     /// Whether the service is asked to stop (graceful shutdown or cancellation).
     var isStopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
 
+    /// Sends until asked to stop; entries read but not sent stay pending.
     func run() async {
         logger.info("notifier starting", metadata: [
             "outbox.stream": .string(configuration.stream), "pusher.url": .string(configuration.baseURL.absoluteString),
             "pusher.app": .string(configuration.appID),
         ])
-        var groupReady = false
-        var failures = 0
         while !isStopping {
             do {
-                if !groupReady {
-                    try await createGroup()
-                    groupReady = true
-                }
-                if lastRecovery.map({ .now - $0 >= configuration.recoveryInterval }) ?? true {
-                    try await recover()
-                    lastRecovery = .now
-                }
-                let entries = try await readBatch()
+                if core.needsGroups { try core.groupsCreated(await client.pipeline(core.createGroupCommands())) }
+                if var pass = core.recoveryPass() { try await recover(&pass) }
+                // A stop asked for during the pass need not wait for a blocking read.
+                if isStopping { break }
+                let entries = try core.entries(read: await client.pipeline([core.readCommand], timeout: core.readTimeout)[0])
                 let readAt = ContinuousClock.now
                 for entry in entries {
                     // Entries not sent before a stop stay pending; another consumer claims them.
                     if isStopping { break }
-                    try await deliver(entry, deliveries: 1, readAt: readAt)
+                    try await deliver(OutboxEntry(entry), deliveries: entry.deliveries, readAt: readAt)
                 }
-                failures = 0
-            } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
-                logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
-                groupReady = false
+                core.turnSucceeded()
             } catch {
-                failures += 1
-                let delay = Duration.milliseconds(min(2000, 50 << min(failures, 6)))
-                logger.error("notifier loop failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay.milliseconds)"])
-                _ = await pause(delay)
+                switch core.turnFailed(error) {
+                case .groupMissing:
+                    logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
+                case .retry(let delay):
+                    logger.error("notifier loop failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay.milliseconds)"])
+                    _ = await pause(delay)
+                }
             }
         }
         logger.info("notifier stopped")
     }
 
-    /// Creates the group (idempotent; `MKSTREAM` creates a missing stream).
-    private func createGroup() async throws {
-        let reply = try await client.pipeline([RedisCommand("XGROUP", "CREATE", configuration.stream, configuration.group, "0", "MKSTREAM")])[0]
-        if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-            throw RedisError(code: .server, message: message)
-        }
-    }
-
-    /// Reads new entries, blocking up to the block time on the client's own thread.
-    private func readBatch() async throws -> [OutboxEntry] {
-        let command = RedisCommand(
-            "XREADGROUP", "GROUP", configuration.group, consumerName, "COUNT", configuration.batchSize,
-            "BLOCK", Int(configuration.block.milliseconds), "STREAMS", configuration.stream, ">"
-        )
-        let reply = try await client.execute(command, timeout: configuration.block + .seconds(5))
-        var entries: [OutboxEntry] = []
-        for stream in reply.array ?? [] {
-            guard let parts = stream.array, parts.count == 2 else { continue }
-            entries += (parts[1].array ?? []).compactMap(OutboxEntry.init)
-        }
-        return entries
+    /// On a clean stop, once the heartbeat is no longer refreshed: leaves the group unless this replica
+    /// still holds entries (a live replica takes those over), and ends the heartbeat.
+    func leave() async {
+        _ = try? await client.pipeline(core.leaveCommands())
     }
 
     /// Sends one entry of a batch read or claimed at `readAt`. An entry that waited in the batch for half
@@ -164,11 +146,7 @@ final class NotifierWorker {
     func deadLetter(_ entryID: String, deliveries: Int, error: String, record: Bool) async throws {
         var commands: [RedisCommand] = []
         if record { commands.append(RedisCommand("HSET", configuration.errorsKey, errorField(entryID), error)) }
-        commands.append(DeadLetters.moveCommand(
-            stream: configuration.stream, group: configuration.group, entryID: entryID, deliveries: deliveries,
-            error: error, errorsKey: configuration.errorsKey,
-            cluster: configuration.cluster
-        ))
+        commands.append(core.deadLetterCommand(stream: configuration.stream, entryID: entryID, deliveries: deliveries, error: error))
         for reply in try await client.pipeline(commands) { _ = try reply.checked() }
         metrics.count(.deadLettered)
     }
@@ -179,7 +157,7 @@ final class NotifierWorker {
         return !isStopping
     }
 
-    var deadLetterKey: String { DeadLetters.key(for: configuration.stream, cluster: configuration.cluster) }
+    var deadLetterKey: String { core.deadLetterKey(for: configuration.stream) }
 
     /// The entry's field in the errors hash: `"<stream> <entry>"`, as the bus and its dead-letter script use.
     func errorField(_ entryID: String) -> String { "\(configuration.stream) \(entryID)" }

@@ -1,4 +1,4 @@
-import Redis
+import SignalBus
 
 /// One entry of the outbox stream: the event it asks for and where it came from.
 struct OutboxEntry: Sendable {
@@ -9,14 +9,12 @@ struct OutboxEntry: Sendable {
     /// The id of the message whose receiver wrote it (`cause`), for logs.
     let cause: String
 
-    /// Decodes `[id, [field, value, …]]` from `XREADGROUP` or `XCLAIM`; `nil` for a reply of another shape.
-    init?(_ reply: RedisValue) {
-        guard let parts = reply.array, parts.count == 2, let entryID = parts[0].string else { return nil }
-        let fields = parts[1].fieldMap
-        self.entryID = entryID
-        cause = fields["cause"] ?? ""
-        if let channel = fields["channel"], !channel.isEmpty, let name = fields["event"], !name.isEmpty {
-            event = PusherEvent(channel: channel, name: name, data: fields["data"] ?? "{}")
+    /// The outbox entry that a stream entry holds.
+    init(_ entry: DeliveredEntry) {
+        entryID = entry.id
+        cause = entry.fields["cause"] ?? ""
+        if let channel = entry.fields["channel"], !channel.isEmpty, let name = entry.fields["event"], !name.isEmpty {
+            event = PusherEvent(channel: channel, name: name, data: entry.fields["data"] ?? "{}")
         } else {
             event = nil
         }

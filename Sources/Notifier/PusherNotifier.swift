@@ -3,6 +3,7 @@ import Logging
 import Redis
 import ServiceLifecycle
 import ServiceRuntime
+import SignalBus
 
 /// Sends the client notifications that receivers append to `outbox:pusher` to Pusher's HTTP API, as a `Service`.
 ///
@@ -14,10 +15,15 @@ import ServiceRuntime
 ///   moves it to `dead:outbox:pusher` with `dead.group`, `dead.entry`, `dead.deliveries`, `dead.error`;
 /// - on any other status (4xx) moves it to the dead letters at once, with the status and response body.
 ///
-/// Entries left pending by a consumer that died are claimed after ``NotifierConfiguration/claimIdle``. On
-/// graceful shutdown it finishes the request in flight and returns; entries read but not sent stay pending.
-/// Redis is used through a client of its own (one ``RedisClient``, or on a cluster one ``RedisClusterClient``),
-/// whose threads carry the blocking reads.
+/// Like a receiver group's replica, it keeps a heartbeat (`heartbeat:notifier:<consumer>`, refreshed by a task
+/// of its own, so that a long retry never lets it lapse): when a replica stops without leaving (SIGKILL), a
+/// live one takes its pending entries within ``NotifierConfiguration/heartbeat`` and a recovery pass, and
+/// removes it from the group. Entries pending with a replica that is alive but stuck are claimed after
+/// ``NotifierConfiguration/claimIdle``. It trims the outbox below what every group on it has acknowledged,
+/// keeping ``NotifierConfiguration/streamKeep`` entries beyond. On graceful shutdown it finishes the request
+/// in flight, leaves the group (unless it still holds entries, which stay pending for another replica) and
+/// returns. Redis is used through clients of its own (a ``RedisClient`` for the work and one for the
+/// heartbeat, or on a cluster ``RedisClusterClient``s), whose threads carry the blocking calls.
 public struct PusherNotifier: Service {
     /// What to send where, and how to retry.
     public let configuration: NotifierConfiguration
@@ -45,7 +51,8 @@ public struct PusherNotifier: Service {
         self.logger = logger
     }
 
-    /// Sends until graceful shutdown or cancellation; then finishes the request in flight and returns.
+    /// Sends until graceful shutdown or cancellation; then finishes the request in flight, leaves the group
+    /// and returns.
     public func run() async throws {
         let worker = NotifierWorker(
             configuration: configuration,
@@ -53,12 +60,19 @@ public struct PusherNotifier: Service {
             consumerName: consumerName,
             logger: logger
         )
-        await worker.run()
+        let heartbeat = worker.core.heartbeat
+        let beats = try redis.makeRunner(name: "\(configuration.group)-heartbeat")
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await heartbeat.keep(on: beats) }
+            await worker.run()
+            tasks.cancelAll()
+        }
+        // The heartbeat has stopped: leaving now cannot be undone by a late refresh.
+        await worker.leave()
     }
 
     /// The notifier as a list of services: one when `pusher.app.id`, `pusher.app.key` and
     /// `pusher.app.secret` are all configured, none otherwise, so a process can always add the result.
-    /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
     /// - Throws: ``SettingsError`` for a notifier setting that cannot be used.
     public static func services(settings: Settings, redis: RedisEndpoint, logger: Logger) throws -> [any Service] {
         guard let configuration = try NotifierConfiguration(settings: settings) else {

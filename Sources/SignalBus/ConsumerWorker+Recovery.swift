@@ -2,92 +2,57 @@ import Logging
 import Redis
 
 extension ConsumerWorker {
-    /// Refreshes this replica's heartbeat, takes over the pending entries of replicas whose heartbeat is gone
-    /// and removes them from the group, claims messages pending longer than the claim idle time (a replica
-    /// alive but stuck, or a message that failed), handles them again, moves those delivered too often to
-    /// `dead:<stream>`, trims the streams, and reports lag.
-    func recover() throws {
-        try beat()
-        try takeOverStoppedConsumers()
-        let idle = Int(configuration.claimIdle.milliseconds)
-        for topic in topics {
-            let stream = streamKey(topic)
-            let pending = try execute(RedisCommand(
-                "XPENDING", stream, group.name, "IDLE", idle, "-", "+", configuration.batchSize
-            ))
-            var claim: [String] = []
-            for entry in pending.array ?? [] {
-                guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let deliveries = fields[3].int else { continue }
-                if deliveries >= configuration.maxDeliveries {
-                    try deadLetter(topic: topic, entryID: id, deliveries: deliveries, error: "failed \(deliveries) times")
-                } else {
-                    claim.append(id)
+    /// Drives the recovery pass of ``StreamConsumerCore`` over this worker's link: refreshes the heartbeat,
+    /// handles the entries taken over from stopped replicas and those claimed after the idle time, records
+    /// those moved to the dead letters, reports lag, and trims the group's streams and sinks.
+    func recover(_ pass: inout RecoveryPass) throws {
+        while let step = pass.next() {
+            switch step {
+            case .send(let commands):
+                try pass.receive(connection.send(commands))
+            case .takenOver(let stream, let stopped, let entries):
+                logger.warning("a stopped replica's pending entries taken over and the replica removed from the group", metadata: [
+                    "stream": .string(stream), "stopped": .string(stopped), "entries": "\(entries.count)",
+                ])
+                metrics.takenOver(stream: stream, count: entries.count)
+                for entry in entries {
+                    guard let message = try decode(entry) else { continue }
+                    handle(message, deliveries: entry.deliveries)
                 }
-            }
-            if !claim.isEmpty {
-                var command = RedisCommand("XCLAIM", stream, group.name, consumerName, idle)
-                for id in claim { command.append(id) }
-                let claimed = try execute(command)
-                let counts = Dictionary(uniqueKeysWithValues: (pending.array ?? []).compactMap { entry -> (String, Int)? in
-                    guard let fields = entry.array, fields.count == 4, let id = fields[0].string, let count = fields[3].int else { return nil }
-                    return (id, count + 1)
-                })
-                for entry in claimed.array ?? [] {
-                    guard let message = try decode(entry, topic: topic) else { continue }
-                    logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(stream)])
-                    handle(message, deliveries: counts[message.entryID] ?? 2)
+            case .claimed(let entries):
+                for entry in entries {
+                    guard let message = try decode(entry) else { continue }
+                    logger.info("claimed a message left pending", metadata: ["entry": .string(message.entryID), "stream": .string(entry.stream)])
+                    handle(message, deliveries: entry.deliveries)
                 }
+            case .deadLettered(let letter):
+                recordDeadLetter(letter)
+            case .backlog(let stream, let lag, let pending):
+                metrics.backlog(stream: stream, lag: lag, pending: pending)
             }
-            try reportBacklog(topic)
         }
-        try trimmer.trim(connection: connection)
     }
 
-    /// Moves a message to `dead:<stream>` with its error and delivery count, acknowledges it, and records it
-    /// in its chain's trace.
-    func deadLetter(topic: Topic, entryID: String, deliveries: Int, error: String) throws {
-        let stream = streamKey(topic)
-        let reply = try execute(Self.deadLetterScript.evalSHA(
-            keys: [stream, DeadLetters.key(for: stream, cluster: connection.isCluster), errorsKey],
-            arguments: [group.name, entryID, deliveries, error]
-        ))
-        if let parts = reply.array, parts.count == 2, let fields = parts[1].array,
-           let message = Message(topic: topic, entryID: entryID, fields: RedisValue.array(fields).fieldMap, partition: partition) {
-            recordFailure(message, deliveries: deliveries, error: "dead-lettered after \(deliveries) deliveries: \(parts[0].string ?? error)")
+    /// Reads the reply of a dead-letter command sent for `entry` and records it.
+    func deadLetter(_ reply: RedisValue, entry: DeliveredEntry, error: String) throws {
+        recordDeadLetter(try core.deadLettered(reply, stream: entry.stream, entryID: entry.id, deliveries: entry.deliveries, error: error))
+    }
+
+    /// Counts and logs a message moved to `dead:<stream>`, and records it in its chain's trace.
+    private func recordDeadLetter(_ letter: DeadLettered) {
+        guard let topic = topicsByStream[letter.stream] else { return }
+        if let message = Message(topic: topic, entryID: letter.entryID, fields: letter.fields, partition: partition) {
+            recordFailure(message, deliveries: letter.deliveries, error: "dead-lettered after \(letter.deliveries) deliveries: \(letter.error)")
         }
         metrics.message("dead_lettered", topic: topic)
         logger.error("message moved to dead letters", metadata: [
-            "stream": .string(stream), "entry": .string(entryID), "deliveries": "\(deliveries)", "dead": .string(DeadLetters.key(for: stream, cluster: connection.isCluster)),
+            "stream": .string(letter.stream), "entry": .string(letter.entryID), "deliveries": "\(letter.deliveries)",
+            "dead": .string(core.deadLetterKey(for: letter.stream)),
         ])
     }
 
-    private func reportBacklog(_ topic: Topic) throws {
-        let groups = try execute(RedisCommand("XINFO", "GROUPS", streamKey(topic)))
-        for info in groups.array ?? [] {
-            let fields = info.pairs
-            guard fields["name"]?.string == group.name else { continue }
-            metrics.backlog(stream: streamKey(topic), lag: fields["lag"]?.int ?? 0, pending: fields["pending"]?.int ?? 0)
-        }
+    /// On a clean stop: leaves the group where this replica holds nothing pending, and ends its heartbeat.
+    func leave() {
+        _ = try? connection.send(core.leaveCommands())
     }
-
-    static let deadLetterScript = RedisScript(#"""
-        local stream, dead, errors = KEYS[1], KEYS[2], KEYS[3]
-        local group, entry, deliveries, fallback = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-        local field = stream .. ' ' .. entry
-        local reason = redis.call('HGET', errors, field) or fallback
-        local found = redis.call('XRANGE', stream, entry, entry)
-        local fields = {}
-        if #found > 0 then
-          fields = found[1][2]
-          local args = {'XADD', dead, '*'}
-          for _, value in ipairs(found[1][2]) do args[#args + 1] = value end
-          for _, value in ipairs({'dead.group', group, 'dead.entry', entry, 'dead.deliveries', deliveries, 'dead.error', reason}) do
-            args[#args + 1] = value
-          end
-          redis.call(unpack(args))
-        end
-        redis.call('HDEL', errors, field)
-        redis.call('XACK', stream, group, entry)
-        return {reason, fields}
-        """#)
 }

@@ -11,16 +11,16 @@ final class ConsumerWorker {
     let consumerName: String
     let logger: Logger
     let metrics: BusMetrics
-    let topics: [Topic]
     /// The partition this worker consumes; `nil` when streams are not partitioned.
     let partition: Partition?
     let errorsKey: String
-    /// Trims the group's streams and sinks on every recovery pass.
-    let trimmer: StreamTrimmer
+    /// Reading, recovery, dead letters and trimming, as every consumer of a group does them.
+    let core: StreamConsumerCore
+    /// The topic of each stream read.
+    let topicsByStream: [String: Topic]
     /// The group's receivers of each topic, in declaration order.
     private let receiversByTopic: [Topic: [Receiver]]
     private let stop: StopSignal
-    private var lastRecovery: ContinuousClock.Instant?
     /// Messages whose receivers have run, waiting to be committed together.
     private var waiting: [PreparedCommit] = []
     /// The keys the waiting commits write: a message about to read one sends the waiting commits first.
@@ -40,37 +40,31 @@ final class ConsumerWorker {
         self.stop = stop
         self.logger = logger
         self.metrics = BusMetrics(group: group.name)
-        self.topics = group.topics
         self.errorsKey = BusConfiguration.errorsKey(group: group.name, partition: partition)
-        self.trimmer = StreamTrimmer(streams: group.topics.map { $0.key(partition: partition) } + group.sinks, keep: configuration.streamKeep)
+        self.core = StreamConsumerCore(settings: StreamConsumerSettings(
+            group: group, partition: partition, configuration: configuration, consumer: consumerName, cluster: connection.isCluster
+        ))
+        self.topicsByStream = Dictionary(uniqueKeysWithValues: group.topics.map { ($0.key(partition: partition), $0) })
         self.receiversByTopic = Dictionary(uniqueKeysWithValues: group.topics.map { ($0, group.receivers(of: $0)) })
     }
 
-    /// Consumes until the stop signal is raised; the batch in hand is finished first.
+    /// Consumes until the stop signal is raised; the batch in hand is finished first. Then leaves the group.
     func run() {
-        logger.info("consumer starting", metadata: ["streams": .string(topics.map(streamKey).joined(separator: ","))])
-        var groupsReady = false
-        var failures = 0
+        logger.info("consumer starting", metadata: ["streams": .string(core.settings.streams.joined(separator: ","))])
         while !stop.isRaised {
             do {
-                if !groupsReady {
-                    try createGroups()
-                    groupsReady = true
-                }
-                if lastRecovery.map({ .now - $0 >= configuration.recoveryInterval }) ?? true {
-                    try recover()
-                    lastRecovery = .now
-                }
+                if core.needsGroups { try core.groupsCreated(connection.send(core.createGroupCommands())) }
+                if var pass = core.recoveryPass() { try recover(&pass) }
                 handleBatch(try readBatch())
-                failures = 0
-            } catch let error as RedisError where error.message.hasPrefix("NOGROUP") {
-                logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
-                groupsReady = false
+                core.turnSucceeded()
             } catch {
-                failures += 1
-                let delay = Duration.milliseconds(min(2000, 50 << min(failures, 6)))
-                logger.error("consumer loop failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay.milliseconds)"])
-                stop.wait(upTo: delay)
+                switch core.turnFailed(error) {
+                case .groupMissing:
+                    logger.warning("consumer group missing (Redis lost its data?); creating it again", metadata: ["error": "\(error)"])
+                case .retry(let delay):
+                    logger.error("consumer loop failed; retrying", metadata: ["error": "\(error)", "retry.ms": "\(delay.milliseconds)"])
+                    stop.wait(upTo: delay)
+                }
             }
         }
         leave()
@@ -83,36 +77,10 @@ final class ConsumerWorker {
         try connection.send(command, timeout: timeout).checked()
     }
 
-    /// The stream this worker reads for `topic`: the topic's, or its partition's.
-    func streamKey(_ topic: Topic) -> String { topic.key(partition: partition) }
-
-    /// Creates the group on every stream (idempotent; `MKSTREAM` creates missing streams).
-    private func createGroups() throws {
-        for topic in topics {
-            let reply = try connection.send(RedisCommand("XGROUP", "CREATE", streamKey(topic), group.name, "0", "MKSTREAM"))
-            if let message = reply.errorMessage, !message.hasPrefix("BUSYGROUP") {
-                throw RedisError(code: .server, message: message)
-            }
-        }
-    }
-
     /// Reads new messages from every stream of the group, sorted by event time.
     private func readBatch() throws -> [(Message, Int)] {
-        var command = RedisCommand(
-            "XREADGROUP", "GROUP", group.name, consumerName, "COUNT", configuration.batchSize,
-            "BLOCK", Int(configuration.block.milliseconds), "STREAMS"
-        )
-        for topic in topics { command.append(streamKey(topic)) }
-        for _ in topics { command.append(">") }
-        let reply = try execute(command, timeout: configuration.block + .seconds(5))
-        var messages: [(Message, Int)] = []
-        for stream in reply.array ?? [] {
-            guard let parts = stream.array, parts.count == 2, let key = parts[0].string,
-                  let topic = Topic(streamKey: key) else { continue }
-            for entry in parts[1].array ?? [] {
-                if let message = try decode(entry, topic: topic) { messages.append((message, 1)) }
-            }
-        }
+        let entries = try core.entries(read: connection.send(core.readCommand, timeout: core.readTimeout))
+        let messages = try entries.compactMap { try decode($0) }.map { ($0, 1) }
         // Streams are read together but ordered apart; apply events in event-time order.
         return messages.enumerated().sorted { lhs, rhs in
             (lhs.element.0.atMs, lhs.offset) < (rhs.element.0.atMs, rhs.offset)
@@ -120,13 +88,20 @@ final class ConsumerWorker {
     }
 
     /// Decodes a stream entry; a malformed one goes straight to the dead letters.
-    func decode(_ entry: RedisValue, topic: Topic) throws -> Message? {
-        guard let parts = entry.array, parts.count == 2, let entryID = parts[0].string else { return nil }
-        if let message = Message(topic: topic, entryID: entryID, fields: parts[1].fieldMap, partition: partition) { return message }
-        logger.error("malformed message moved to dead letters", metadata: ["stream": .string(streamKey(topic)), "entry": .string(entryID)])
-        try deadLetter(topic: topic, entryID: entryID, deliveries: 1, error: "malformed envelope: id and at_ms are required")
+    func decode(_ entry: DeliveredEntry) throws -> Message? {
+        guard let topic = topicsByStream[entry.stream] else { return nil }
+        if let message = Message(topic: topic, entryID: entry.id, fields: entry.fields, partition: partition) { return message }
+        logger.error("malformed message moved to dead letters", metadata: ["stream": .string(entry.stream), "entry": .string(entry.id)])
+        try deadLetter(
+            try connection.send(core.deadLetterCommand(
+                stream: entry.stream, entryID: entry.id, deliveries: entry.deliveries, error: Self.malformed
+            )),
+            entry: entry, error: Self.malformed
+        )
         return nil
     }
+
+    static let malformed = "malformed envelope: id and at_ms are required"
 
     /// Handles a batch: the hashes its receivers will read are loaded in one round trip, each message's
     /// receivers run in turn, and the commits go in one script call, sent early when a message is about to

@@ -42,7 +42,7 @@ public struct DeadLetters: Sendable {
     public static func moveCommand(
         stream: String, group: String, entryID: String, deliveries: Int, error: String, errorsKey: String, cluster: Bool = false
     ) -> RedisCommand {
-        ConsumerWorker.deadLetterScript.evalSHA(
+        ConsumerGroupScripts.deadLetter.evalSHA(
             keys: [stream, key(for: stream, cluster: cluster), errorsKey], arguments: [group, entryID, deliveries, error]
         )
     }

@@ -62,11 +62,3 @@ public final class StreamTrimmer {
     /// keep boundary (or empty when none is known). Answers `{entries-added, last-generated-id, trimmed}`.
     static let script = BusLua.script("trim")
 }
-
-extension StreamTrimmer {
-    /// Trims every stream over a blocking link, in one pipeline.
-    func trim(connection: any RedisLink) throws(RedisError) {
-        guard !streams.isEmpty else { return }
-        try record(connection.send(commands()))
-    }
-}

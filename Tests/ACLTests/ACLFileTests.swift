@@ -58,9 +58,9 @@ struct ACLFileTests {
         try await withACLServer { _, admin in
             let users = (try await admin.execute("ACL", "USERS").array ?? []).compactMap(\.string).sorted()
             #expect(users == ["admin", "default", "escrow", "gateway", "goals", "karaoke", "notifier", "operator", "sessions", "tracking"])
-            // Two selectors (consume, commit) for each receiver user, a third (trim) for those with sinks, and for
-            // goals, whose expiry sweep waits on every group's backlog, a fourth (measure).
-            for (user, count) in [("karaoke", 2), ("goals", 4), ("sessions", 3), ("escrow", 2), ("tracking", 3)] {
+            // Two selectors (consume, commit) for each receiver user and the notifier, a third (trim) for those with
+            // sinks, and for goals, whose expiry sweep waits on every group's backlog, a fourth (measure).
+            for (user, count) in [("notifier", 2), ("karaoke", 2), ("goals", 4), ("sessions", 3), ("escrow", 2), ("tracking", 3)] {
                 let fields = try await admin.execute("ACL", "GETUSER", user).pairs
                 #expect(fields["selectors"]?.array?.count == count, "\(user)")
             }

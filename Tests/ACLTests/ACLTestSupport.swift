@@ -32,6 +32,10 @@ import Testing
 //     cannot forge the signals it receives;
 //   - `(+evalsha +eval ~<every key its scripts declare>)`: passes the call-level check of the commit and
 //     dead-letter scripts, and grants no data command, so inside the script only the root permissions apply.
+// The notifier's user is built the same way: its root selector holds its errors hash, its heartbeats
+// (`heartbeat:notifier:*`) and write-only dead letters; the consume selector takes `outbox:pusher` (read, claim,
+// take over, trim, leave), never `XADD`, so the notifier cannot forge the notifications it sends; the script
+// selector declares what its scripts touch. Its whole path is run under it in NotifierTests (ACLNotifierTests).
 // The tests below prove each of these on a real redis-server.
 
 /// Consumers log nothing unless `TEST_LOG_LEVEL` (trace, debug, info, …) asks for it.

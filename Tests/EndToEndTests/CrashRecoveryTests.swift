@@ -85,6 +85,50 @@ struct CrashRecoveryTests {
         }
     }
 
+    @Test("a replica SIGKILLed under load: a live replica takes its entries over within seconds, not the claim idle time, and removes it")
+    func killedReplicaTakenOver() async throws {
+        // A claim idle time far beyond the test: only the heartbeat can hand the killed replica's entries over.
+        try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "120000", "BUS_BATCH_SIZE": "4", "LOG_LEVEL": "info"]) { stack in
+            let redis = stack.client()
+            let t = Int64(Date().timeIntervalSince1970) - 200
+            try await Self.fleet.startTimers(on: stack, at: t)
+            try stack.launch("goals", as: "goals#2")
+            try await stack.waitUntilRunning("goals#2", service: "goals")
+            let victim = stack.processes["goals"]!
+            for start in stride(from: 0, to: Self.goals, by: 20) {
+                #expect(try await stack.post(Self.fleet.webhook("channel_vacated", goals: start..<start + 20, at: t + 400)).0 == 200)
+            }
+            // Kill the first goals replica while it holds entries it has read but not acknowledged.
+            let deadline = ContinuousClock.now + .seconds(5)
+            var held = 0
+            while ContinuousClock.now < deadline && held == 0 {
+                let consumers = try await redis.execute("XINFO", "CONSUMERS", "signal:goal.completed", "goals").array ?? []
+                held = consumers.map(\.pairs).first { $0["name"]?.string?.contains("-\(victim.pid)-") == true }?["pending"]?.int ?? 0
+            }
+            victim.killNow()
+            let killed = ContinuousClock.now
+            try await eventually("every group to settle after the kill", within: .seconds(30)) {
+                try await isSettled(redis, Catalogue.groups().flatMap { group in group.topics.map { ($0.key, group.name) } })
+            }
+            let settled = ContinuousClock.now - killed
+            #expect(settled < .seconds(8), "the killed replica's chains completed \(settled) after the kill (it held \(held) entries)")
+            let streams = GoalReceivers.group().topics.map(\.key)
+            try await eventually("the killed replica to be removed from the group", within: .seconds(10)) {
+                for stream in streams {
+                    let names = try await redis.execute("XINFO", "CONSUMERS", stream, "goals").array?.compactMap { $0.pairs["name"]?.string } ?? []
+                    if names.contains(where: { $0.contains("-\(victim.pid)-") }) { return false }
+                }
+                return true
+            }
+            #expect(ContinuousClock.now - killed < .seconds(8), "removed \(ContinuousClock.now - killed) after the kill")
+            #expect(try await integer(redis, "XLEN", "signal:goal.ended") == Self.goals)
+            for index in 0..<Self.goals {
+                let goal = try await hashFields(redis, "goal:{crash-\(index)}")
+                #expect(goal["progress"] == "400" && goal["active"] == "0", "crash-\(index): \(goal)")
+            }
+        }
+    }
+
     @Test("groups scaled from 1 to 3 replicas and back to 1 mid-run: every message handled once")
     func scaleUpAndDown() async throws {
         try await Stack.with(extraEnvironment: ["BUS_CLAIM_IDLE_MS": "1500", "BUS_BATCH_SIZE": "4"]) { stack in

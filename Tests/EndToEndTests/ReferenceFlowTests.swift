@@ -145,11 +145,14 @@ struct ReferenceFlowTests {
             spec.sessionID = "s2"
             spec.viewer = "viewer-2"
             spec.amount = 700
-            spec.exp = t + 250
             try await GoalStore(redis: redis).create(spec)
             _ = try await stack.post(Stack.body("channel_occupied", goal: "short", atSeconds: t))
             try await stack.waitFor("the timer to start") { try await redis.execute("HGET", "goal:{short}", "context.started").string == String(t) }
             _ = try await stack.post(Stack.body("channel_vacated", goal: "short", atSeconds: t + 100))
+            try await stack.waitFor("the progress") { try await redis.execute("HGET", "goal:{short}", "progress").string == "100" }
+            // Its exp, already past, is written as an operator would with redis-cli: the hash and the index.
+            try await redis.execute("HSET", "goal:{short}", "exp", Int(t + 250))
+            try await redis.execute("ZADD", "goals:expiring", Int(t + 250), "short")
             try await stack.waitFor("the refund") { try await redis.execute("HGET", "escrow:{short}", "state").string == "refunded" }
 
             let goal = try await redis.execute("HGETALL", "goal:{short}").fieldMap

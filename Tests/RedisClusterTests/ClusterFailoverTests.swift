@@ -22,6 +22,7 @@ struct ClusterFailoverTests {
             let owners = try await cluster.slotOwners(askingPort: heir)
             let keys = cluster.keys("failover", servedBy: victim, owners: owners, count: 20)
             let killedAt = Mutex<ContinuousClock.Instant?>(nil)
+            let writesBeforeKill = Mutex(0)
 
             async let loop: [Write] = {
                 var writes: [Write] = []
@@ -33,12 +34,15 @@ struct ClusterFailoverTests {
                     var failure: RedisError?
                     do throws(RedisError) { try await client.execute("SET", key, value) } catch { failure = error }
                     writes.append(Write(key: key, value: value, started: started, finished: .now, error: failure))
+                    if killedAt.withLock({ $0 }) == nil { writesBeforeKill.withLock { $0 = writes.count } }
                     if let kill = killedAt.withLock({ $0 }), started > kill, failure == nil { successesAfterKill += 1 }
                 }
                 return writes
             }()
 
+            // The kill comes once the loop has written for a while, however busy the machine.
             try await Task.sleep(for: .milliseconds(500))
+            try await eventually("writes before the kill", within: .seconds(20)) { writesBeforeKill.withLock { $0 } > 20 }
             let kill = ContinuousClock.now
             cluster.kill(port: victim)
             let reaped = ContinuousClock.now

@@ -1,0 +1,43 @@
+import GoalDomain
+import Metrics
+import SignalBus
+import Synchronization
+
+/// The gateway's counters, made once: `webhook_events_total` per event name and outcome, and
+/// `gateway_requests_total` per status, rather than a handle looked up anew for every event and request.
+final class WebhookMetrics: Sendable {
+    private let accepted: [String: Counter]
+    private let retried: [String: Counter]
+    private let ignored = Counter(label: "webhook_events_total", dimensions: [("name", "other"), ("outcome", "ignored")])
+    private let statuses = Mutex<[Int: Counter]>([:])
+
+    init() {
+        let names = Topics.webhookTopics.map(\.name)
+        accepted = Dictionary(uniqueKeysWithValues: names.map {
+            ($0, Counter(label: "webhook_events_total", dimensions: [("name", $0), ("outcome", "accepted")]))
+        })
+        retried = Dictionary(uniqueKeysWithValues: names.map {
+            ($0, Counter(label: "webhook_events_total", dimensions: [("name", $0), ("outcome", "retry")]))
+        })
+    }
+
+    /// An event of `name` stored (`fresh`) or recognised as a retry.
+    func event(_ name: String, fresh: Bool) {
+        (fresh ? accepted : retried)[name]?.increment()
+    }
+
+    /// Events not stored: unknown names, invalid channels.
+    func ignored(_ count: Int) {
+        ignored.increment(by: count)
+    }
+
+    /// One HTTP answer with `status`.
+    func request(status: Int) {
+        statuses.withLock { counters in
+            if let counter = counters[status] { return counter }
+            let counter = Counter(label: "gateway_requests_total", dimensions: [("status", String(status))])
+            counters[status] = counter
+            return counter
+        }.increment()
+    }
+}
