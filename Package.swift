@@ -116,6 +116,10 @@ let package = Package(
         ),
 
         .target(
+            name: "OperatorConsole",
+            dependencies: ["Redis", "SignalBus"]
+        ),
+        .target(
             name: "ChainBench",
             dependencies: [
                 "Redis",
@@ -136,6 +140,7 @@ let package = Package(
             name: "goalctl",
             dependencies: [
                 "ChainBench",
+                "OperatorConsole",
                 "Redis",
                 "SignalBus",
                 "GoalDomain",
@@ -145,8 +150,14 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            plugins: ["VersionStamp"]
         ),
+
+        // MARK: Plugins
+        // Under Sources/, so every build context that has the sources (the Docker build's) has it too.
+        .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
 
         // MARK: Tests
         .target(
@@ -160,6 +171,7 @@ let package = Package(
         .testTarget(name: "GoalDomainTests", dependencies: ["GoalDomain", "SignalBus", "Redis", "RedisTestSupport"]),
         .testTarget(name: "PusherWebhookTests", dependencies: ["PusherWebhook"]),
         .testTarget(name: "ChainBenchTests", dependencies: ["ChainBench", "GoalDomain", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "OperatorConsoleTests", dependencies: ["OperatorConsole", "Redis", "RedisTestSupport"]),
         .testTarget(name: "DocsTests", dependencies: ["GoalDomain", "SignalBus"]),
         .testTarget(name: "ACLTests", dependencies: ["Redis", "RedisTestSupport", "SignalBus", "GoalDomain"]),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Gateway", "Redis", "SignalBus"]),
@@ -181,7 +193,7 @@ let package = Package(
 )
 
 // Package-wide Swift settings, set once: Swift 6 mode comes with the tools version.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.type != .plugin {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

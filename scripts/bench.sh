@@ -97,7 +97,7 @@ echo "bench: $redis_text, gateway :$http_port, $replica_text, $(nproc) cores, bi
 chains() {
     local name=$1
     shift
-    "$bin/goalctl" bench chains --connections "$connections" --events-per-webhook "$events" --json "$out/$name.json" "$@" | grep -v '^…'
+    "$bin/goalctl" bench chains --connections "$connections" --events-per-webhook "$events" --report "$out/$name.json" "$@" | grep -v '^…'
 }
 rate_of() { python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["chainsPerSecond"]))' "$1"; }
 

@@ -21,6 +21,26 @@ struct RedisBench: AsyncParsableCommand {
     @Option(help: "Commands per pipelined run.") var pipelined = 320_000
     @Option(help: "Pipeline batch size.") var batch = 32
     @Option(help: "Runs of each measurement; the median is reported.") var runs = 3
+    @Flag(help: "Print a JSON object: server, runs, results (command, mode, goalctl_ops_per_second, redis_benchmark_ops_per_second, ratio).") var json = false
+
+    /// What `goalctl bench redis --json` prints.
+    struct Output: Encodable {
+        struct Result: Encodable {
+            let command: String
+            let mode: String
+            let goalctlOpsPerSecond: Double
+            let redisBenchmarkOpsPerSecond: Double
+            let ratio: Double
+
+            enum CodingKeys: String, CodingKey {
+                case command, mode, goalctlOpsPerSecond = "goalctl_ops_per_second", redisBenchmarkOpsPerSecond = "redis_benchmark_ops_per_second", ratio
+            }
+        }
+
+        let server: String
+        let runs: Int
+        let results: [Result]
+    }
 
     static let script = RedisScript("local v = tonumber(redis.call('HGET', KEYS[1], 'f') or '0') if tonumber(ARGV[1]) > v then redis.call('HSET', KEYS[1], 'f', ARGV[1]) end return v")
 
@@ -34,21 +54,34 @@ struct RedisBench: AsyncParsableCommand {
             ("HINCRBY", ["HINCRBY", "bench:hash", "field", "1"]),
             ("EVALSHA", ["EVALSHA", Self.script.sha1, "1", "bench:max", "7"]),
         ]
-        print("Redis at \(configuration.address); one connection each; median of \(runs) runs")
-        print("command  mode              goalctl ops/s  redis-benchmark ops/s  ratio")
+        let modes = [("sequential", 1, sequential), ("pipeline \(batch)", batch, pipelined)]
+        let progress = ProgressLine("runs")
+        var results: [Output.Result] = []
         for (name, arguments) in commands {
             let command = RedisCommand(arguments[0], arguments: Array(arguments.dropFirst()))
-            for (mode, depth, total) in [("sequential", 1, sequential), ("pipeline \(batch)", batch, pipelined)] {
+            for (mode, depth, total) in modes {
                 var ours: [Double] = []
                 var theirs: [Double] = []
                 for _ in 0..<runs {
                     ours.append(try await Self.measure(redis, command: command, depth: depth, total: total))
                     theirs.append(try await RedisBenchmarkTool.run(configuration, arguments: arguments, depth: depth, total: total))
+                    progress.update(results.count * runs + ours.count, of: commands.count * modes.count * runs)
                 }
                 let mine = ours.sorted()[runs / 2]
                 let reference = theirs.sorted()[runs / 2]
-                print(name.padding(toLength: 9, withPad: " ", startingAt: 0) + mode.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(Int(mine)).leftPadded(15) + String(Int(reference)).leftPadded(23) + String(format: "%7.2f", mine / reference))
+                results.append(Output.Result(command: name, mode: mode, goalctlOpsPerSecond: mine, redisBenchmarkOpsPerSecond: reference, ratio: mine / reference))
+            }
+        }
+        progress.finish()
+        if json {
+            try JSONOutput.print(Output(server: configuration.address, runs: runs, results: results))
+        } else {
+            print("Redis at \(configuration.address); one connection each; median of \(runs) runs")
+            print("command  mode              goalctl ops/s  redis-benchmark ops/s  ratio")
+            for result in results {
+                print(result.command.padding(toLength: 9, withPad: " ", startingAt: 0) + result.mode.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(Int(result.goalctlOpsPerSecond)).leftPadded(15) + String(Int(result.redisBenchmarkOpsPerSecond)).leftPadded(23)
+                    + String(format: "%7.2f", result.ratio))
             }
         }
         try await redis.execute("DEL", "bench:stream", "bench:hash", "bench:max")

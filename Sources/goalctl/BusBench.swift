@@ -14,19 +14,43 @@ struct BusBench: AsyncParsableCommand {
 
     @Option(help: "Messages per run.") var messages = 20_000
     @Option(help: "Runs; the median is reported.") var runs = 3
+    @Flag(help: "Print a JSON object: server, messages, runs, bus_messages_per_second, raw_messages_per_second, ratio.") var json = false
+
+    /// What `goalctl bench bus --json` prints.
+    struct Output: Encodable {
+        let server: String
+        let messages: Int
+        let runs: Int
+        let busMessagesPerSecond: Double
+        let rawMessagesPerSecond: Double
+        let ratio: Double
+
+        enum CodingKeys: String, CodingKey {
+            case server, messages, runs, busMessagesPerSecond = "bus_messages_per_second", rawMessagesPerSecond = "raw_messages_per_second", ratio
+        }
+    }
 
     func run() async throws {
         let environment = try await Environment.load()
         let redis = RedisClient(configuration: try environment.server(for: "bench bus"), name: "bench")
-        print("Redis at \(redis.configuration.address); \(messages) messages; median of \(runs) runs")
         var bus: [Double] = []
         var raw: [Double] = []
+        let progress = ProgressLine("runs")
         for run in 0..<runs {
             raw.append(try await rawLoop(redis, stream: "bench:raw:\(run)"))
             bus.append(try await busLoop(redis, topic: .signal("bench.bus.\(run)")))
+            progress.update(run + 1, of: runs)
         }
+        progress.finish()
         let busRate = bus.sorted()[runs / 2]
         let rawRate = raw.sorted()[runs / 2]
+        if json {
+            return try JSONOutput.print(Output(
+                server: redis.configuration.address, messages: messages, runs: runs, busMessagesPerSecond: busRate, rawMessagesPerSecond: rawRate,
+                ratio: busRate / rawRate
+            ))
+        }
+        print("Redis at \(redis.configuration.address); \(messages) messages; median of \(runs) runs")
         print("signal bus (publish + consume + commit)  \(Int(busRate)) msg/s")
         print("raw XADD / XREADGROUP / XACK             \(Int(rawRate)) msg/s")
         print(String(format: "ratio bus / raw                          %.2f", busRate / rawRate))

@@ -25,7 +25,8 @@ struct ChainsBench: AsyncParsableCommand {
     @Option(help: "channel_vacated events per webhook (Pusher sends up to about 20).") var eventsPerWebhook = 1
     @Option(help: "Idle goals stored before the run, to measure the cost of a large keyspace.") var preload = 0
     @Option(help: "Gateway base URL (default: http://<http.host>:<http.port>).") var url: String?
-    @Option(help: "Write the report as JSON to this file.") var json: String?
+    @Option(help: "Write the report as JSON to this file.") var report: String?
+    @Flag(help: "Print the report as one JSON object instead of the table (progress goes to standard error).") var json = false
     @Option(help: "Longest the run may take, seconds.") var timeout = 300
 
     func validate() throws {
@@ -57,15 +58,17 @@ struct ChainsBench: AsyncParsableCommand {
         options.timeout = .seconds(timeout)
         let redisURL = settings.string("redis.url", default: "redis://127.0.0.1:6379/0")
 
-        let report = try await ChainBench.run(options, redis: environment.endpoint, partitions: environment.bus.partitions, redisURL: redisURL) { line in
-            print("… \(line)")
+        let progress = ProgressLine("chains")
+        let result = try await ChainBench.run(options, redis: environment.endpoint, partitions: environment.bus.partitions, redisURL: redisURL) { line in
+            progress.say(line)
         }
-        print(report.table)
-        if let json {
+        progress.finish()
+        if json { try JSONOutput.print(result) } else { print(result.table) }
+        if let report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            try encoder.encode(result).write(to: URL(fileURLWithPath: report))
         }
-        if !report.verified { throw ExitCode(1) }
+        if !result.verified { throw ExitCode(1) }
     }
 }

@@ -16,28 +16,44 @@ struct TraceCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Goal id.") var goal: String
-    @Flag(help: "Print the raw records as JSON lines.") var json = false
+    @Flag(help: "Print a JSON object: goal, chains (each trace with its records), entries (what the streams hold, when no chain was traced).") var json = false
+
+    /// What `goalctl trace --json` prints.
+    struct Output: Encodable {
+        struct Chain: Encodable {
+            let trace: String
+            let records: [TraceRecord]
+        }
+
+        struct Entry: Encodable {
+            let stream: String
+            let id: String
+            let fields: [String: String]
+        }
+
+        let goal: String
+        let chains: [Chain]
+        let entries: [Entry]
+    }
 
     func run() async throws {
         let environment = try await Environment.load()
         let redis = environment.redis
         let traces = try await redis.execute("ZRANGE", Keys.goalTraces(goal), 0, -1).array?.compactMap(\.string) ?? []
         let groups = Catalogue.groups().map(\.name)
-        var drawn = 0
+        var chains: [Output.Chain] = []
         for trace in traces {
             let records = try await ChainTrace.records(trace: trace, groups: groups, partition: environment.bus.partition(of: goal), redis: redis)
-            guard !records.isEmpty else { continue }
-            drawn += 1
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
-                for record in records { print(String(decoding: try encoder.encode(record), as: UTF8.self)) }
-                continue
-            }
-            TraceDrawing.draw(trace: trace, records: records)
+            if !records.isEmpty { chains.append(Output.Chain(trace: trace, records: records)) }
         }
-        guard drawn == 0, !json else { return }
-        try await explainUntraced(environment)
+        if json {
+            let entries = chains.isEmpty
+                ? try await GoalStreamScan.entries(of: goal, streams: BusStreams.all(environment.bus), redis: redis).map { Output.Entry(stream: $0.stream, id: $0.id, fields: $0.fields) }
+                : []
+            return try JSONOutput.print(Output(goal: goal, chains: chains, entries: entries))
+        }
+        for chain in chains { TraceDrawing.draw(trace: chain.trace, records: chain.records) }
+        if chains.isEmpty { try await explainUntraced(environment) }
     }
 
     /// Says why nothing was drawn, lists what the streams still hold for the goal, and how to trace it.

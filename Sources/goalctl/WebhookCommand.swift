@@ -31,6 +31,20 @@ struct WebhookCommand: AsyncParsableCommand {
     @Option(help: "Event time, Unix seconds (default: now).") var at: Int64?
     @Option(help: "user_id of the event.") var user: String = "viewer"
     @Option(help: "Gateway base URL (default: http://<http.host>:<http.port>).") var url: String?
+    @Flag(help: "Print a JSON object: event, channel, time_ms, status, response (the gateway's answer as text).") var json = false
+
+    /// What `goalctl webhook --json` prints.
+    struct Outcome: Encodable {
+        let event: String
+        let channel: String
+        let timeMs: Int64
+        let status: Int
+        let response: String
+
+        enum CodingKeys: String, CodingKey {
+            case event, channel, timeMs = "time_ms", status, response
+        }
+    }
 
     func run() async throws {
         let environment = try await Environment.load()
@@ -51,7 +65,12 @@ struct WebhookCommand: AsyncParsableCommand {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        print("\(kind.eventName) \(GoalChannel.channel(of: goal)) at \(timeMs / 1000) → HTTP \(status) \(String(decoding: data, as: UTF8.self))")
+        let answer = String(decoding: data, as: UTF8.self)
+        if json {
+            try JSONOutput.print(Outcome(event: kind.eventName, channel: GoalChannel.channel(of: goal), timeMs: timeMs, status: status, response: answer))
+        } else {
+            print("\(kind.eventName) \(GoalChannel.channel(of: goal)) at \(timeMs / 1000) → HTTP \(status) \(answer)")
+        }
         if !(200..<300).contains(status) { throw ExitCode(1) }
     }
 }

@@ -12,7 +12,7 @@ struct ChainBenchEndToEndTests {
             defer { try? FileManager.default.removeItem(atPath: report) }
             let (status, output) = try await stack.goalctl([
                 "bench", "chains", "--goals", "60", "--concurrency", "16", "--connections", "2",
-                "--events-per-webhook", "3", "--json", report,
+                "--events-per-webhook", "3", "--report", report,
             ])
             #expect(status == 0, "goalctl bench chains failed:\n\(output)")
             #expect(output.contains("verified: every goal ended once"))

@@ -26,8 +26,8 @@ final class Stack: @unchecked Sendable {
     private(set) var gatewayPort: Int
     let logDirectory: String
     private(set) var processes: [String: ChildProcess] = [:]
-    private var environment: [String: String] = [:]
-    private var binaries = ""
+    private(set) var environment: [String: String] = [:]
+    private(set) var binaries = ""
     /// Each receiver's health and metrics port.
     private(set) var metricsPorts: [String: Int] = [:]
 
