@@ -146,7 +146,13 @@ public final class RedisTestCluster: Sendable {
             guard process.isRunning else {
                 throw TestServerError(message: "redis-server (cluster node) exited at start (port \(port) may be taken)")
             }
-            if (try? await client.execute("PING")) == .status("PONG") { return }
+            if (try? await client.execute("PING")) == .status("PONG") {
+                // A parallel test's node may answer on a port this one failed to bind: this one must still run (a
+                // node that cannot bind exits at once).
+                try await Task.sleep(for: .milliseconds(50))
+                guard process.isRunning else { throw TestServerError(message: "another process answers on port \(port)") }
+                return
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw TestServerError(message: "cluster node on port \(port) did not answer PING within 2 s")

@@ -72,7 +72,13 @@ public final class RedisTestServer: Sendable {
             guard process.isRunning else {
                 throw TestServerError(message: "redis-server exited at start (port \(port) may be taken)")
             }
-            if let reply = try? connection.send(RedisCommand("PING")), reply == .status("PONG") { return }
+            if let reply = try? connection.send(RedisCommand("PING")), reply == .status("PONG") {
+                // A parallel test's server may answer on a port this one failed to bind: this one must still run
+                // (a server that cannot bind exits at once).
+                try await Task.sleep(for: .milliseconds(50))
+                guard process.isRunning else { throw TestServerError(message: "another process answers on port \(port)") }
+                return
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw TestServerError(message: "redis-server on port \(port) did not answer PING within 2 s")
