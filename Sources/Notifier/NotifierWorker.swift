@@ -63,6 +63,7 @@ final class NotifierWorker {
                 _ = await pause(delay)
             }
         }
+        await http.shutdown()
         logger.info("notifier stopped")
     }
 
