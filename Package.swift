@@ -40,10 +40,12 @@ let package = Package(
         ),
 
         // MARK: Libraries
+        .target(name: "Hex"),
         .target(
             name: "Redis",
             dependencies: [
                 "CHiredis",
+                "Hex",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -69,6 +71,7 @@ let package = Package(
         .target(
             name: "PusherWebhook",
             dependencies: [
+                "Hex",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -93,6 +96,7 @@ let package = Package(
         .target(
             name: "Notifier",
             dependencies: [
+                "Hex",
                 "Redis",
                 "SignalBus",
                 "ServiceRuntime",
