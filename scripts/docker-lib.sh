@@ -8,8 +8,10 @@ GS_DOCKER_STATE=${GS_DOCKER_STATE:-/var/lib/goal-signals/docker}
 GS_DOCKER_RUN=${GS_DOCKER_RUN:-/run/goal-signals-docker}
 GS_DOCKERD_PID=""
 
-# Local stand-ins, tagged so that each is made once per machine.
+# Local stand-ins, tagged so that each is made once per machine; a stand-in whose label names an older recipe
+# is made again.
 GS_LOCAL_TAG=goal-signals-local
+GS_STANDIN_RECIPE=2
 GS_DEBIAN_MIRROR=${GS_DEBIAN_MIRROR:-}
 
 # gs_docker_engine: uses the engine DOCKER_HOST (or the default socket) names when it answers; otherwise, as
@@ -64,6 +66,11 @@ gs_have_image() {
     docker image inspect "$1" >/dev/null 2>&1
 }
 
+# gs_have_standin IMAGE: whether IMAGE exists and was made by the current recipe.
+gs_have_standin() {
+    [[ $(docker image inspect --format '{{index .Config.Labels "goal-signals.standin"}}' "$1" 2>/dev/null) == "$GS_STANDIN_RECIPE" ]]
+}
+
 # gs_debian_mirror: the Debian mirror apt uses on this machine (debootstrap and the stand-ins use it too).
 gs_debian_mirror() {
     if [[ -n $GS_DEBIAN_MIRROR ]]; then
@@ -89,9 +96,34 @@ gs_debootstrap() {
     rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
 }
 
-# gs_import_root DIR IMAGE: a one-layer image of the root file system in DIR.
+# gs_import_root DIR IMAGE [--change …]: a one-layer image of the root file system in DIR, labelled with the recipe.
 gs_import_root() {
-    tar --numeric-owner -C "$1" -c . | docker import --change 'CMD ["bash"]' - "$2" >/dev/null
+    local dir=$1 image=$2
+    shift 2
+    tar --numeric-owner -C "$dir" -c . \
+        | docker import --change "LABEL goal-signals.standin=$GS_STANDIN_RECIPE" --change 'CMD ["bash"]' "$@" - "$image" >/dev/null
+}
+
+# gs_slim_root DIR: apt and dpkg set up as in the official debian:bookworm-slim: no package caches or
+# translations kept, no documentation, manuals or locales installed.
+gs_slim_root() {
+    local dir=$1
+    cat >"$dir/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
+    printf 'Acquire::Languages "none";\n' >"$dir/etc/apt/apt.conf.d/docker-no-languages"
+    cat >"$dir/etc/dpkg/dpkg.cfg.d/docker" <<'DPKG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+DPKG
+    rm -f "$dir"/var/cache/apt/*.bin
 }
 
 # gs_base_image OFFICIAL: prints the image to build FROM in place of OFFICIAL: OFFICIAL itself when it is on
@@ -108,7 +140,7 @@ gs_base_image() {
     fi
     local standin=$GS_LOCAL_TAG/${official##*/}
     [[ $standin == *:* ]] || standin=$standin:latest
-    if ! gs_have_image "$standin"; then
+    if ! gs_have_standin "$standin"; then
         local started=$SECONDS
         gs_say "making $standin in place of $official (once per machine)" >&2
         case $official in
@@ -127,6 +159,7 @@ gs_make_debian() {
     local dir
     dir=$(mktemp -d "${TMPDIR:-/tmp}/goal-signals-debian.XXXXXX")
     gs_debootstrap "$dir/root"
+    gs_slim_root "$dir/root"
     gs_import_root "$dir/root" "$1"
     rm -rf "$dir"
 }
@@ -153,9 +186,7 @@ gs_make_swift() {
         cp -a "$copy" "$dir/root$copy"
     done
     printf 'PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n' >"$dir/root/etc/environment"
-    tar --numeric-owner -C "$dir/root" -c . \
-        | docker import --change 'ENV PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-            --change 'CMD ["bash"]' - "$1" >/dev/null
+    gs_import_root "$dir/root" "$1" --change 'ENV PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
     rm -rf "$dir"
 }
 
@@ -169,6 +200,7 @@ gs_make_from_debian() {
         redis)
             # As redis:7: user redis (uid 999), /data owned by it and the working folder, redis-server on PATH.
             dockerfile="FROM $base
+LABEL goal-signals.standin=$GS_STANDIN_RECIPE
 RUN groupadd --system --gid 999 redis && useradd --system --uid 999 --gid redis --home-dir /data redis \\
  && apt-get update && apt-get install -y --no-install-recommends redis-server redis-tools \\
  && rm -rf /var/lib/apt/lists/* && mkdir -p /data && chown redis:redis /data
@@ -180,6 +212,7 @@ CMD [\"redis-server\"]"
         prometheus)
             # As prom/prometheus: /bin/prometheus as entrypoint, user nobody, /prometheus its data folder, a wget.
             dockerfile="FROM $base
+LABEL goal-signals.standin=$GS_STANDIN_RECIPE
 RUN apt-get update && apt-get install -y --no-install-recommends prometheus wget \\
  && rm -rf /var/lib/apt/lists/* && mkdir -p /prometheus /etc/prometheus && chown nobody:nogroup /prometheus
 USER nobody
