@@ -14,18 +14,24 @@ GS_LOCAL_TAG=goal-signals-local
 GS_STANDIN_RECIPE=2
 GS_DEBIAN_MIRROR=${GS_DEBIAN_MIRROR:-}
 
-# gs_docker_engine: uses the engine DOCKER_HOST (or the default socket) names when it answers; otherwise, as
-# root, starts dockerd with its own data-root, exec-root, socket and pidfile, exports DOCKER_HOST for it and
-# sets GS_DOCKERD_PID (gs_docker_engine_stop stops exactly that process).
+# gs_docker_engine: uses the engine DOCKER_HOST (or the default socket) names when it answers, or a private one
+# already running; otherwise, as root, starts dockerd with its own data-root, exec-root, socket and pidfile,
+# exports DOCKER_HOST for it and sets GS_DOCKERD_PID (gs_docker_engine_stop stops exactly that process).
 gs_docker_engine() {
     if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
         gs_say "Docker engine $(docker version --format '{{.Server.Version}}') at ${DOCKER_HOST:-the default socket}"
         return
     fi
+    local socket=$GS_DOCKER_RUN/docker.sock
+    if DOCKER_HOST=unix://$socket docker version >/dev/null 2>&1; then
+        export DOCKER_HOST=unix://$socket
+        gs_say "Docker engine at $socket (a private one started earlier; left running)"
+        return
+    fi
     ((EUID == 0)) || gs_die "no Docker engine answers, and starting one needs root"
     command -v dockerd >/dev/null 2>&1 || gs_die "no Docker engine answers and dockerd is not installed (apt-get install docker.io)"
     mkdir -p "$GS_DOCKER_STATE" "$GS_DOCKER_RUN"
-    local socket=$GS_DOCKER_RUN/docker.sock log=$GS_DOCKER_RUN/dockerd.log
+    local log=$GS_DOCKER_RUN/dockerd.log
     if [[ -f $GS_DOCKER_RUN/dockerd.pid ]] && kill -0 "$(cat "$GS_DOCKER_RUN/dockerd.pid")" 2>/dev/null; then
         gs_die "a private dockerd (pid $(cat "$GS_DOCKER_RUN/dockerd.pid")) is running but does not answer on $socket"
     fi
