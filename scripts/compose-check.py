@@ -247,24 +247,42 @@ def grafana():
           "every dashboard query uses the DS_PROMETHEUS variable, which picks the provisioned Prometheus")
 
 
-def main(argv):
-    command, args = argv[1], argv[2:]
-    if command == "seed":
-        seed(int(args[0]))
-    elif command == "drive":
-        drive(int(args[0]), int(args[1]), int(args[2]), int(args[4]), args[6])
-    elif command == "inspect":
-        inspect(int(args[0]))
-    elif command == "verify":
-        verify(int(args[0]), int(args[1]), args[2])
-    elif command == "prometheus":
-        prometheus(int(args[0]), int(args[1]))
-    elif command == "grafana":
-        grafana()
+def main():
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The compose test's traffic and checks (see the top of this file).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("seed").add_argument("goals", type=int)
+    drive_parser = commands.add_parser("drive")
+    for name in ("port", "goals", "at"):
+        drive_parser.add_argument(name, type=int)
+    drive_parser.add_argument("--kill-after", type=int, required=True, help="vacate batches sent before CMD runs")
+    drive_parser.add_argument("--kill", required=True, metavar="CMD", help="shell command that kills a replica")
+    commands.add_parser("inspect").add_argument("goals", type=int)
+    verify_parser = commands.add_parser("verify")
+    verify_parser.add_argument("goals", type=int)
+    verify_parser.add_argument("at", type=int)
+    verify_parser.add_argument("ended")
+    prometheus_parser = commands.add_parser("prometheus")
+    prometheus_parser.add_argument("port", type=int)
+    prometheus_parser.add_argument("targets", type=int)
+    commands.add_parser("grafana")
+    args = parser.parse_args()
+
+    if args.command == "seed":
+        seed(args.goals)
+    elif args.command == "drive":
+        drive(args.port, args.goals, args.at, args.kill_after, args.kill)
+    elif args.command == "inspect":
+        inspect(args.goals)
+    elif args.command == "verify":
+        verify(args.goals, args.at, args.ended)
+    elif args.command == "prometheus":
+        prometheus(args.port, args.targets)
     else:
-        sys.exit(f"compose-check: unknown command {command!r} (see the top of this file)")
+        grafana()
     sys.exit(min(failures, 100))
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    main()

@@ -36,11 +36,6 @@ compose() {
     docker-compose --ansi never --profile observability "$@"
 }
 
-tally() { # tally STATUS: counts the ok/FAIL lines compose-check.py printed
-    passed=$((passed + $(grep -c '^  ok ' "$work/check.out" || true)))
-    failed=$((failed + $(grep -c '^  FAIL ' "$work/check.out" || true)))
-    cat "$work/check.out"
-}
 pass() {
     passed=$((passed + 1))
     echo "  ok    $*"
@@ -49,9 +44,17 @@ fail() {
     failed=$((failed + 1))
     echo "  FAIL  $*"
 }
-check_py() { # check_py ARGS...: runs compose-check.py, its output counted
-    python3 scripts/compose-check.py "$@" >"$work/check.out" 2>&1 || true
-    tally
+check_py() { # check_py ARGS...: runs compose-check.py and counts the ok and FAIL lines it prints
+    local status=0 oks fails
+    python3 scripts/compose-check.py "$@" >"$work/check.out" 2>&1 || status=$?
+    cat "$work/check.out"
+    oks=$(grep -c '^  ok ' "$work/check.out" || true)
+    fails=$(grep -c '^  FAIL ' "$work/check.out" || true)
+    passed=$((passed + oks))
+    failed=$((failed + fails))
+    if ((status != 0 && fails == 0)); then
+        fail "compose-check.py $1 stopped with status $status"
+    fi
 }
 
 cleanup() {
