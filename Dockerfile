@@ -7,8 +7,8 @@
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
-# ---- build: the release binaries, linked to the Swift runtime's shared libraries (shipped once beside them,
-# not once per executable)
+# ---- build: the release binaries (and the resource bundles they read beside them), linked to the Swift
+# runtime's shared libraries (shipped once, not once per executable)
 FROM ${SWIFT_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
@@ -22,11 +22,15 @@ COPY Tests ./Tests
 RUN --mount=type=cache,target=/src/.build \
     swift build -c release -Xswiftc -gline-tables-only -Xswiftc -Xllvm -Xswiftc -frame-pointer=all \
  && bin="$(swift build -c release --show-bin-path)" \
+ && exes="gateway karaoke goals sessions escrow tracking goalctl" \
  && mkdir -p /out/bin /out/libexec /out/lib \
- && for exe in gateway karaoke goals sessions escrow tracking goalctl; do \
+ && for exe in $exes; do \
       objcopy --compress-debug-sections=zlib "$bin/$exe" "/out/bin/$exe" ; \
     done \
- && ldd /out/bin/* | awk '$3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u | xargs -I{} cp -L {} /out/lib/ \
+ && for bundle in "$bin"/*.resources; do \
+      if [ -e "$bundle" ]; then cp -R "$bundle" /out/bin/ ; fi ; \
+    done \
+ && (cd /out/bin && ldd $exes) | awk '$3 ~ /\/lib\/swift\/linux\// { print $3 }' | sort -u | xargs -I{} cp -L {} /out/lib/ \
  && install -m 0755 "$(dirname "$(command -v swift)")/../libexec/swift/linux/swift-backtrace-static" /out/libexec/
 
 # ---- runtime: Debian with hiredis, nothing else
