@@ -2,14 +2,16 @@
 #
 #   make run       install missing Debian packages, build, run the whole stack locally (Ctrl-C stops it)
 #   make cluster-run   the same on a local Redis Cluster of 3 masters and 3 replicas, started for the run
-#   make test      install missing Debian packages, build, unit + integration tests, compose check, smoke test
+#   make test      install missing Debian packages, build, unit + integration tests, compose test, smoke test
+#   make compose-test  the compose stack built and run on a Docker engine (a private one when none answers)
 #   make build     debug build            make release   release build
-#   make smoke     end-to-end smoke test of the debug build
+#   make smoke     smoke test of the debug build's executables (health, probe, goalctl)
 #   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
 #   make soak      20 minutes of constant load on the release build, docker settings, memory sampled (not in make test)
 #   make bench     the performance profile of the whole chain on a fresh release stack (not part of make test)
 #   make redis-cost  Redis instructions per chain, counted under valgrind: a figure the machine's noise leaves alone
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
+#   make compose-check  validate docker-compose.yml without an engine
 #   make completions  install goalctl's shell completions (bash, zsh, fish) under COMPLETIONS_PREFIX
 #   make clean     remove build products and local run state
 
@@ -33,10 +35,13 @@ DOCKER_COMPOSE ?= docker-compose
 # The folder of the debug binaries, asked of SwiftPM when a recipe runs.
 BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 
-.PHONY: help deps build release test faults run cluster-run smoke soak bench redis-cost compose-check completions clean
+# What the compose test needs beyond `make deps`: an engine (when no dockerd is installed) and debootstrap.
+COMPOSE_DEPS := --also docker.io:dockerd --also debootstrap:debootstrap
+
+.PHONY: help deps build release test compose-test faults run cluster-run smoke soak bench redis-cost compose-check completions clean
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # More packages a target needs, as scripts/deps.sh --also PACKAGE:COMMAND (set per target below).
 DEPS_ALSO ?=
@@ -57,8 +62,14 @@ test: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 	REDIS_SERVER="$$(command -v redis-server)" GOAL_SIGNALS_BIN="$(BIN_DIR)" \
 		$(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS)
-	$(DOCKER_COMPOSE) -f docker-compose.yml config -q
+	$(MAKE) --no-print-directory compose-test
 	scripts/smoke.sh "$(BIN_DIR)"
+
+# Builds the image, runs the stack scaled (goals=3, sessions=2) with Prometheus, 200 chains and a SIGKILLed
+# replica, checks it all with the documented recipes, and brings it down (scripts/compose-test.sh).
+compose-test: deps
+	@scripts/deps.sh $(COMPOSE_DEPS)
+	scripts/compose-test.sh
 
 # The fault suites alone, at full size (FAULT_LOAD=full); `make test` runs the same cases shorter.
 faults: build

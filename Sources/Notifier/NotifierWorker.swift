@@ -62,6 +62,7 @@ final class NotifierWorker {
                 }
             }
         }
+        await http.shutdown()
         logger.info("notifier stopped")
     }
 

@@ -1,12 +1,15 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Redis
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
-/// Sends signed `POST /apps/<id>/events` requests through `URLSession` and classifies the answers.
+/// Sends signed `POST /apps/<id>/events` requests through AsyncHTTPClient and classifies the answers.
+///
+/// Owns its `HTTPClient`: ``shutdown()`` must be awaited once the last request is done.
 final class PusherHTTPClient: Sendable {
-    private let session: URLSession
+    private let client: HTTPClient
     private let signer: PusherSigner
     private let eventsURL: URL
     private let path: String
@@ -16,24 +19,23 @@ final class PusherHTTPClient: Sendable {
     static let bodyLimit = 512
 
     init(configuration: NotifierConfiguration) {
-        let sessionConfiguration = URLSessionConfiguration.ephemeral
-        // A backstop only: FoundationNetworking hands curl whole seconds (a timeout under 1 s becomes 0 and
-        // fails at once), so the exact bound is enforced in `send` and URLSession gets more.
-        let backstop = Self.backstopSeconds(configuration.requestTimeout)
-        sessionConfiguration.timeoutIntervalForRequest = backstop
-        sessionConfiguration.timeoutIntervalForResource = backstop
-        sessionConfiguration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        sessionConfiguration.urlCache = nil
-        sessionConfiguration.httpCookieStorage = nil
-        session = URLSession(configuration: sessionConfiguration)
+        var httpConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(configuration.requestTimeout.milliseconds))
+        )
+        // A refused or unreachable Pusher is an outcome the notifier retries with its own backoff; the client
+        // must not wait out the request's deadline trying to connect again.
+        httpConfiguration.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         signer = PusherSigner(appKey: configuration.appKey, appSecret: configuration.appSecret)
         path = configuration.eventsPath
         eventsURL = configuration.baseURL.appendingPathComponent(String(configuration.eventsPath.dropFirst()))
         timeout = configuration.requestTimeout
     }
 
-    deinit {
-        session.finishTasksAndInvalidate()
+    /// Closes the client's connections; no request may be sent afterwards.
+    func shutdown() async {
+        try? await client.shutdown()
     }
 
     /// Signs and sends one event; never throws: every failure is an outcome.
@@ -46,48 +48,33 @@ final class PusherHTTPClient: Sendable {
         components.percentEncodedQuery = parameters.map { "\($0.0)=\(Self.queryEncoded($0.1))" }.joined(separator: "&")
         guard let url = components.url else { return .rejected(status: 0, body: "cannot build a URL from \(eventsURL)") }
 
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: Self.backstopSeconds(timeout))
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("goal-signals-notifier", forHTTPHeaderField: "User-Agent")
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.body = .bytes(body)
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "goal-signals-notifier")
         do {
-            guard let (data, response) = try await send(request) else {
-                return .failed(reason: "timeout after \(timeout.milliseconds) ms")
-            }
-            guard let http = response as? HTTPURLResponse else { return .failed(reason: "the answer is not HTTP") }
-            return Self.classify(status: http.statusCode, body: data)
-        } catch let error as URLError {
-            return .failed(reason: describe(error))
+            let response = try await client.execute(request, timeout: .milliseconds(timeout.milliseconds))
+            return Self.classify(status: Int(response.status.code), body: try await Self.prefix(of: response.body))
         } catch is CancellationError {
             return .failed(reason: "cancelled")
         } catch {
-            return .failed(reason: "request failed: \(type(of: error))")
+            return .failed(reason: describe(error))
         }
     }
 
-    /// Sends `request`; `nil` when no answer came within the timeout (the request is then cancelled).
-    private func send(_ request: URLRequest) async throws -> (Data, URLResponse)? {
-        let session = session
-        let timeout = timeout
-        return try await withThrowingTaskGroup(of: (Data, URLResponse)?.self) { tasks in
-            tasks.addTask { try await session.data(for: request) }
-            tasks.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { tasks.cancelAll() }
-            return try await tasks.next() ?? nil
+    /// The first ``bodyLimit`` + 1 bytes of a response body (one more than is shown tells that it was cut);
+    /// the rest is read and dropped.
+    private static func prefix(of body: HTTPClientResponse.Body) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for try await chunk in body where bytes.count <= bodyLimit {
+            bytes += chunk.readableBytesView.prefix(bodyLimit + 1 - bytes.count)
         }
-    }
-
-    /// Whole seconds, more than one second beyond `timeout`.
-    private static func backstopSeconds(_ timeout: Duration) -> TimeInterval {
-        TimeInterval(timeout.components.seconds + 2)
+        return bytes
     }
 
     /// 2xx delivered; 5xx, 408 and 429 worth a retry; anything else refused for good.
-    static func classify(status: Int, body: Data) -> DeliveryOutcome {
+    static func classify(status: Int, body: [UInt8]) -> DeliveryOutcome {
         switch status {
         case 200..<300:
             return .delivered(status: status)
@@ -99,7 +86,7 @@ final class PusherHTTPClient: Sendable {
     }
 
     /// The start of a response body, on one line.
-    static func excerpt(_ body: Data) -> String {
+    static func excerpt(_ body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(bodyLimit), as: UTF8.self)
             .replacingOccurrences(of: "\r", with: " ")
             .replacingOccurrences(of: "\n", with: " ")
@@ -109,17 +96,27 @@ final class PusherHTTPClient: Sendable {
     }
 
     /// A transport error in words, without the URL (whose query holds the signature).
-    private func describe(_ error: URLError) -> String {
-        switch error.code {
-        case .timedOut: "timeout after \(timeout.milliseconds) ms"
-        case .cancelled: "cancelled"
-        case .cannotConnectToHost: "connection refused"
-        case .cannotFindHost, .dnsLookupFailed: "host not found"
-        case .networkConnectionLost: "connection lost"
-        case .notConnectedToInternet: "network unreachable"
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot: "TLS failure (URL error \(error.code.rawValue))"
-        default: "connection error (URL error \(error.code.rawValue))"
+    private func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .connectTimeout || error == .readTimeout:
+            return "timeout after \(timeout.milliseconds) ms"
+        case let error as HTTPClientError where error == .cancelled:
+            return "cancelled"
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            return "connection lost"
+        case let error as NIOConnectionError:
+            if error.dnsAError != nil || error.dnsAAAAError != nil, error.connectionErrors.isEmpty {
+                return "host not found"
+            }
+            return error.connectionErrors.first.map { describe($0.error) } ?? "connection error"
+        case let error as IOError where error.errnoCode == ECONNREFUSED:
+            return "connection refused"
+        case let error as IOError where error.errnoCode == ENETUNREACH || error.errnoCode == EHOSTUNREACH:
+            return "network unreachable"
+        case let error as IOError:
+            return "connection error (errno \(error.errnoCode))"
+        default:
+            return "connection error (\(type(of: error)))"
         }
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Hex
 
 /// Signs requests to Pusher's HTTP API the way Pusher's server libraries do (`auth_version` 1.0).
 ///

@@ -1,3 +1,5 @@
+import Hex
+
 extension JSONReader {
     /// Reads the string starting at the opening quote at `index`, checking its UTF-8 and its escapes.
     mutating func readString() throws(JSONParseError) -> String {

@@ -1,3 +1,5 @@
+import Hex
+
 extension JSONValue {
     /// Compact JSON text for this value: no whitespace, object members in order, numbers as their literal,
     /// strings escaped as RFC 8259 requires (`"`, `\` and control characters; everything else as UTF-8).

@@ -1,4 +1,5 @@
 import Crypto
+import Hex
 
 /// Signs and verifies Pusher webhooks: `X-Pusher-Signature` is the lowercase hex HMAC-SHA256 of the raw body
 /// with the app secret, and `X-Pusher-Key` is the app key.

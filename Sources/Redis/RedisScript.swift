@@ -1,4 +1,5 @@
 import Crypto
+import Hex
 
 /// A Lua script run with `EVALSHA`, falling back to `EVAL` when the server has not got it cached
 /// (after `SCRIPT FLUSH` or a restart).
@@ -11,10 +12,7 @@ public struct RedisScript: Sendable, Hashable {
     /// Creates a script from its Lua source.
     public init(_ source: String) {
         self.source = source
-        self.sha1 = Insecure.SHA1.hash(data: Array(source.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        self.sha1 = Hex.string(Insecure.SHA1.hash(data: Array(source.utf8)))
     }
 
     /// `EVALSHA sha numkeys keys… args…`.

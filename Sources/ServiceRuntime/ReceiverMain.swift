@@ -7,7 +7,8 @@ import SignalBus
 
 /// The whole of a receiver executable: read the configuration, set up logs and metrics, run one consumer
 /// of the group (plus any extra services, such as the expiry sweep), serve health and metrics when
-/// `METRICS_PORT` is set, and stop cleanly on SIGINT/SIGTERM.
+/// `METRICS_PORT` is set, and stop cleanly on SIGINT/SIGTERM. With ``HealthProbe/flag`` it checks the running
+/// receiver's `/ready` instead.
 public enum ReceiverMain {
     /// Runs the receiver executable `name`; exits the process with status 1 on a configuration error.
     /// - Parameters:
@@ -19,8 +20,15 @@ public enum ReceiverMain {
         makeGroup: (Settings) throws -> ReceiverGroup,
         extraServices: (Settings, RedisEndpoint, BusConfiguration, Logger) throws -> [any Service] = { _, _, _, _ in [] }
     ) async {
+        let probe = HealthProbe.isRequested(name: name)
         do {
             let settings = try await Settings.load()
+            if probe {
+                guard let port = try settings.optionalInt("metrics.port") else {
+                    ServiceRunner.fail(name, ProbeUnavailable())
+                }
+                await HealthProbe.run(name: name, host: settings.string("metrics.host", default: "127.0.0.1"), port: port)
+            }
             let logger = try LogSetup.bootstrap(service: name, settings: settings)
             let registry = MetricsSetup.bootstrap()
             let redis = try settings.redis()
@@ -47,4 +55,9 @@ public enum ReceiverMain {
             ServiceRunner.fail(name, error)
         }
     }
+}
+
+/// `--probe` on a receiver without `metrics.port`: nothing serves `/ready`.
+struct ProbeUnavailable: Error, CustomStringConvertible {
+    var description: String { "metrics.port (METRICS_PORT) is not set, so no /ready is served to probe" }
 }

@@ -1,9 +1,9 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import GoalDomain
+import NIOCore
+import NIOHTTP1
 import PusherWebhook
 import ServiceRuntime
 
@@ -30,7 +30,7 @@ struct WebhookCommand: AsyncParsableCommand {
     @Argument(help: "Goal id.") var goal: String
     @Option(help: "Event time, Unix seconds (default: now).") var at: Int64?
     @Option(help: "user_id of the event.") var user: String = "viewer"
-    @Option(help: "Gateway base URL (default: http://<http.host>:<http.port>).") var url: String?
+    @Option(help: "Gateway base URL (default: http://<http.host>:<http.port>, 127.0.0.1 for a listen-all host).") var url: String?
     @Flag(help: "Print a JSON object: event, channel, time_ms, status, response (the gateway's answer as text).") var json = false
 
     /// What `goalctl webhook --json` prints.
@@ -50,22 +50,28 @@ struct WebhookCommand: AsyncParsableCommand {
         let environment = try await Environment.load()
         let settings = environment.settings
         let port = try settings.int("http.port", default: 8080)
-        let base = url ?? "http://\(settings.string("http.host", default: "127.0.0.1")):\(port)"
+        let base = url ?? "http://\(HealthProbe.destination(listeningOn: settings.string("http.host", default: "127.0.0.1"))):\(port)"
         let timeMs = at.map { $0 * 1000 } ?? Int64(Clock.unixMilliseconds())
         let event = #"{"name":"\#(kind.eventName)","channel":"\#(GoalChannel.channel(of: goal))","user_id":"\#(user)"}"#
         let body = Array(#"{"time_ms":\#(timeMs),"events":[\#(event)]}"#.utf8)
-        guard let endpoint = URL(string: base + "/notify/pusher") else { throw ValidationError("invalid --url \(base)") }
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        guard let endpoint = URL(string: base + "/notify/pusher"), endpoint.host != nil else { throw ValidationError("invalid --url \(base)") }
+        var request = HTTPClientRequest(url: endpoint.absoluteString)
+        request.method = .POST
+        request.body = .bytes(body)
+        request.headers.add(name: "Content-Type", value: "application/json")
         if let key = settings.optionalString("pusher.app.key"), let secret = settings.optionalString("pusher.app.secret") {
-            request.setValue(key, forHTTPHeaderField: "X-Pusher-Key")
-            request.setValue(WebhookSignature(appKey: key, appSecret: secret).signature(for: body), forHTTPHeaderField: "X-Pusher-Signature")
+            request.headers.add(name: "X-Pusher-Key", value: key)
+            request.headers.add(name: "X-Pusher-Signature", value: WebhookSignature(appKey: key, appSecret: secret).signature(for: body))
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let answer = String(decoding: data, as: UTF8.self)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        } catch {
+            FileHandle.standardError.write(Data("goalctl webhook: no answer from the gateway at \(base): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let answer = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let status = Int(response.status.code)
         if json {
             try JSONOutput.print(Outcome(event: kind.eventName, channel: GoalChannel.channel(of: goal), timeMs: timeMs, status: status, response: answer))
         } else {

@@ -14,7 +14,8 @@ import Testing
 // never becomes a guessable one). The services take the user in `REDIS_URL`:
 // `redis://escrow:<password>@redis:6379/0`. Database 0 only: no user may `SELECT`.
 //
-// `default` (no password) may only `PING`, for health checks (`redis-cli ping`, the test harness); `admin` is
+// `default` (no password) may only `PING`, for health checks (`redis-cli ping`, the test harness; the compose
+// stack instead makes `default` the operator's login, with its password: Config/redis-start.sh); `admin` is
 // the break-glass user with every right; `operator` is for `goalctl` (except `bench`, which needs a scratch
 // Redis) and the redis-cli recipes of Docs/redis-cli.md: it reads every key and writes only goals,
 // sessions, escrows, `goals:expiring`, dead letters and the streams a replay or `goal end` writes.

@@ -40,18 +40,40 @@ struct ComposeFileTests {
             #expect(services[executable] == executable, "service \(executable) runs \(executable)")
         }
         #expect(Set(services.keys).subtracting(executables) == ["redis"])
-        #expect(services["redis"] == "sh", "redis starts through a shell that fills in the ACL passwords")
+        #expect(services["redis"] == "sh", "redis starts through Config/redis-start.sh, which fills in the ACL passwords")
     }
 
     @Test("every service connects to Redis as its own ACL user, and Redis loads the shipped ACL file")
     func leastPrivilege() throws {
         let compose = try Self.read("docker-compose.yml")
+        let start = try Self.read("Config/redis-start.sh")
         for user in ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking", "operator"] {
             #expect(compose.contains("REDIS_URL: redis://\(user):${\(user.uppercased())_REDIS_PASSWORD:-\(user)-dev}@redis:6379/0"))
-            #expect(compose.contains("s|#<\(user.uppercased())_PASSWORD_SHA256>|>$${\(user.uppercased())_REDIS_PASSWORD}|"))
+        }
+        // Every placeholder of the ACL file has its password variable in Redis's environment and in the start script.
+        let placeholders = try Self.read("Config/redis-acl.conf").matches(of: /#<([A-Z]+)_PASSWORD_SHA256>/).map { String($0.output.1) }
+        #expect(placeholders.count == 9)
+        let filled = start.firstMatch(of: /for name in ([A-Z ]+); do/).map { $0.output.1.split(separator: " ").map(String.init) } ?? []
+        #expect(Set(filled) == Set(placeholders))
+        for name in placeholders {
+            #expect(compose.contains("      \(name)_REDIS_PASSWORD: ${\(name)_REDIS_PASSWORD:-\(name.lowercased())-dev}"))
         }
         #expect(compose.contains("./Config/redis-acl.conf:/etc/redis/redis-acl.conf:ro"))
-        #expect(compose.contains("--aclfile /data/users.acl"))
+        #expect(compose.contains("./Config/redis-start.sh:/etc/redis/start.sh:ro"))
+        // Redis runs as its own user, and the rendered ACL (hashes only) stays off the data volume.
+        #expect(compose.contains("    user: redis\n"))
+        #expect(start.contains("acl=$(mktemp /tmp/") && !start.contains("/data"))
+        #expect(start.contains("--aclfile \"$acl\""))
+    }
+
+    @Test("every long-running service has a health check; the services' own ask their /ready through --probe")
+    func healthChecks() throws {
+        let compose = try Self.read("docker-compose.yml")
+        for service in ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking"] {
+            #expect(compose.contains(#"test: ["CMD", "\#(service)", "--probe"]"#), "\(service)")
+        }
+        #expect(compose.contains(#"test: ["CMD", "redis-cli", "ping"]"#))
+        #expect(compose.components(separatedBy: "healthcheck:").count - 1 == 9, "redis, the gateway, five groups, Prometheus, Grafana")
     }
 
     @Test("receivers publish no host ports and have no container names, so they scale")

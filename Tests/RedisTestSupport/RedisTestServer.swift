@@ -1,7 +1,8 @@
 import Foundation
 import Redis
 
-/// A throwaway `redis-server` on a free loopback port, without persistence, for one test.
+/// A throwaway `redis-server` on a free loopback port, without persistence, for one test. Its working folder
+/// (where Redis would write any file) is a temporary folder of its own, removed with the server.
 ///
 /// Every test that touches Redis starts its own server (``withRedisServer(_:)``), so tests never see each
 /// other's keys, streams or pub/sub traffic and can run in parallel. A missing `redis-server` is a failure
@@ -15,10 +16,16 @@ public final class RedisTestServer: Sendable {
     public var configuration: RedisConfiguration { RedisConfiguration(host: "127.0.0.1", port: port) }
 
     private let process: ChildProcess
+    private let directory: URL
 
-    private init(port: Int, process: ChildProcess) {
+    private init(port: Int, process: ChildProcess, directory: URL) {
         self.port = port
         self.process = process
+        self.directory = directory
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// Starts a server and waits until it answers `PING`.
@@ -30,11 +37,14 @@ public final class RedisTestServer: Sendable {
         var lastError: (any Error)?
         for _ in 0..<5 {
             let chosen = try port ?? FreePort.find()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // A `--dir` in `extraArguments` comes later and wins.
             let process = try ChildProcess(executable: executable, arguments: [
                 "--port", String(chosen), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--loglevel", "warning", "--logfile", "",
+                "--daemonize", "no", "--loglevel", "warning", "--logfile", "", "--dir", directory.path,
             ] + extraArguments)
-            let server = RedisTestServer(port: chosen, process: process)
+            let server = RedisTestServer(port: chosen, process: process, directory: directory)
             do {
                 try await server.waitUntilReady()
                 return server
