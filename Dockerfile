@@ -10,6 +10,8 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 # ---- build: the release binaries (and the resource bundles they read beside them), linked to the Swift
 # runtime's shared libraries (shipped once, not once per executable)
 FROM ${SWIFT_IMAGE} AS build
+# The version the binaries report (`goalctl --version`); the build context has no .git to describe.
+ARG GOAL_SIGNALS_VERSION=unknown
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*

@@ -52,6 +52,7 @@ let package = Package(
         .target(
             name: "SignalBus",
             dependencies: [
+                "Hex",
                 "Redis",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

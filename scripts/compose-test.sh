@@ -97,6 +97,8 @@ if ! docker buildx version >/dev/null 2>&1; then
     export PATH=$work/bin:$PATH
 fi
 gs_say "building goal-signals:latest from the Dockerfile (docker-compose build)"
+GOAL_SIGNALS_VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo unknown)
+export GOAL_SIGNALS_VERSION
 build_started=$SECONDS
 if ! compose build gateway >"$work/build.log" 2>&1; then
     tail -n 60 "$work/build.log"
@@ -228,6 +230,11 @@ if out=$(goalctl goal show "$ENDED_GOAL") && grep -q refunded <<<"$out"; then
     pass "goalctl goal show $ENDED_GOAL shows the refunded escrow"
 else
     fail "goalctl goal show $ENDED_GOAL: $out"
+fi
+if out=$(goalctl --version) && grep -qF "$GOAL_SIGNALS_VERSION" <<<"$out"; then
+    pass "goalctl --version in the image names the build: $out"
+else
+    fail "goalctl --version in the image: '$out', expected $GOAL_SIGNALS_VERSION"
 fi
 
 # ---- every goal, session and escrow, read with the recipes (one redis-cli, the reads on stdin)

@@ -1,3 +1,5 @@
+import Hex
+
 /// Minimal JSON text building for flat objects (trace records, notifications, error bodies, log lines).
 public enum JSONText {
     /// `text` as a JSON string literal, quotes included.
@@ -30,8 +32,8 @@ public enum JSONText {
                 case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
                 case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
                 case ..<0x20:
-                    let digits = Array("0123456789abcdef".utf8)
-                    bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+                    bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
+                    Hex.append(byte, to: &bytes)
                 default: bytes.append(byte)
                 }
             }

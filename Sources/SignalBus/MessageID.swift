@@ -1,4 +1,5 @@
 import Crypto
+import Hex
 
 /// Deterministic message ids.
 ///
@@ -14,16 +15,6 @@ public enum MessageID {
     public static func digest(_ text: String) -> String {
         var input = text
         let hash = input.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
-        return hash.withUnsafeBytes { bytes in
-            String(unsafeUninitializedCapacity: 20) { hex in
-                for index in 0..<10 {
-                    hex[2 * index] = hexDigits[Int(bytes[index] >> 4)]
-                    hex[2 * index + 1] = hexDigits[Int(bytes[index] & 0x0f)]
-                }
-                return 20
-            }
-        }
+        return Hex.string(hash.prefix(10))
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
