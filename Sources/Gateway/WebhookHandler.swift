@@ -11,7 +11,8 @@ public struct WebhookHandler: Sendable {
     private let settings: GatewaySettings
     private let parser: WebhookParser
     private let signature: WebhookSignature?
-    private let redis: any RedisCommandRunner
+    /// The events' publisher, made once.
+    private let publisher: Publisher
     private let bus: BusConfiguration
     private let backpressure: Backpressure
     private let metrics: WebhookMetrics
@@ -32,7 +33,7 @@ public struct WebhookHandler: Sendable {
         self.settings = settings
         self.parser = WebhookParser(timeWindow: settings.timeWindow)
         self.signature = settings.appSecret.map { WebhookSignature(appKey: settings.appKey ?? "", appSecret: $0) }
-        self.redis = redis
+        self.publisher = Publisher(redis: redis, configuration: bus, dedupSeconds: settings.dedupSeconds)
         self.bus = bus
     }
 
@@ -59,7 +60,7 @@ public struct WebhookHandler: Sendable {
         let messages = webhook.events.map { Self.message(for: $0, timeMs: webhook.timeMs) }
         let stored: [Bool]
         do {
-            stored = try await Publisher(redis: redis, configuration: bus, dedupSeconds: settings.dedupSeconds).publish(messages)
+            stored = try await publisher.publish(messages)
         } catch {
             logger.error("webhook not stored: Redis unavailable", metadata: ["error": "\(error)"])
             return .error(503, "events could not be stored: \(error)")

@@ -41,13 +41,25 @@ public struct BacklogMonitor: Service {
         let runner = try redis.makeRunner(name: "backlog-monitor")
         let trimmer = StreamTrimmer(streams: trimmed, keep: configuration.streamKeep)
         var over: Set<[String]> = []
+        // The gauges of each (group, stream), made once.
+        var gauges: [[String]: (backlog: Gauge, overLimit: Gauge)] = [:]
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let measured = try await Self.measure(streams: streams, redis: runner)
+                // The measurement and the trims go in one pipeline.
+                let replies = try await runner.pipeline(streams.map(Self.measureCommand) + trimmer.commands())
+                let measured = Self.backlogs(streams: streams, replies: replies.prefix(streams.count))
+                try trimmer.record(Array(replies.dropFirst(streams.count)))
                 let overflows = measured.compactMap { entry -> Backpressure.Overflow? in
-                    Gauge(label: "bus_backlog", dimensions: [("group", entry.group), ("stream", entry.stream)]).record(entry.backlog)
+                    let key = [entry.group, entry.stream]
+                    let gauge = gauges[key] ?? {
+                        let dimensions = [("group", entry.group), ("stream", entry.stream)]
+                        let made = (Gauge(label: "bus_backlog", dimensions: dimensions), Gauge(label: "bus_backlog_over_limit", dimensions: dimensions))
+                        gauges[key] = made
+                        return made
+                    }()
                     let past = entry.backlog > configuration.backlogLimit
-                    Gauge(label: "bus_backlog_over_limit", dimensions: [("group", entry.group), ("stream", entry.stream)]).record(past ? 1 : 0)
+                    gauge.backlog.record(entry.backlog)
+                    gauge.overLimit.record(past ? 1 : 0)
                     return past ? Backpressure.Overflow(group: entry.group, stream: entry.stream, backlog: entry.backlog, limit: configuration.backlogLimit) : nil
                 }
                 backpressure.update(overflows)
@@ -62,7 +74,6 @@ public struct BacklogMonitor: Service {
                     logger.info("backlog back under its limit: work resumes", metadata: ["group": .string(key[0]), "stream": .string(key[1])])
                 }
                 over = now
-                if !trimmer.streams.isEmpty { try trimmer.record(await runner.pipeline(trimmer.commands())) }
             } catch {
                 logger.warning("backlog measurement failed", metadata: ["error": "\(error)"])
             }
@@ -72,7 +83,16 @@ public struct BacklogMonitor: Service {
 
     /// Every group's backlog on each of `streams` (lag plus pending); a stream that does not exist has none.
     public static func measure(streams: [String], redis: any RedisCommandRunner) async throws(RedisError) -> [(group: String, stream: String, backlog: Int)] {
-        let replies = try await redis.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
+        backlogs(streams: streams, replies: try await redis.pipeline(streams.map(measureCommand))[...])
+    }
+
+    /// What measures one stream's groups.
+    static func measureCommand(_ stream: String) -> RedisCommand {
+        RedisCommand("XINFO", "GROUPS", stream)
+    }
+
+    /// Reads the replies of ``measureCommand(_:)`` for `streams`, in order.
+    static func backlogs(streams: [String], replies: ArraySlice<RedisValue>) -> [(group: String, stream: String, backlog: Int)] {
         var result: [(group: String, stream: String, backlog: Int)] = []
         for (stream, reply) in zip(streams, replies) {
             // A stream not created yet answers an error: nothing waits on it.

@@ -28,7 +28,7 @@ final class BusMetrics {
         counter.increment()
     }
 
-    /// A message of `topic` failed, was dead-lettered, was a duplicate, or met a conflict.
+    /// A message of `topic` failed, was dead-lettered, was found acknowledged already, or met a conflict.
     func message(_ event: String, topic: Topic) {
         counter("bus_messages_total", [("group", group), ("stream", topic.key), ("event", event)]).increment()
     }

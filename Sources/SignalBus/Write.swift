@@ -21,7 +21,7 @@ public enum Write: Sendable, Hashable {
     case sortedSetAdd(key: String, score: Int64, member: String)
     /// `ZREM key member`.
     case sortedSetRemove(key: String, member: String)
-    /// `XADD key MAXLEN ~ cap * fields…` on a plain stream (ledger, outbox, analytics).
+    /// `XADD key * fields…` on a plain stream (ledger, outbox, analytics); a group keeps its sinks trimmed.
     case streamAppend(key: String, fields: [String])
 
     /// The key this write touches.

@@ -55,7 +55,7 @@ struct DeadCommand: AsyncParsableCommand {
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put dead letters back on their stream; groups that handled them already recognise the duplicate.",
+            abstract: "Put dead letters back on their stream, for the group that dead-lettered each; other groups skip them.",
             discussion: "Replays one entry at a time, showing progress on a terminal."
         )
 
