@@ -20,7 +20,7 @@ struct CommitPart {
     let guarding: Guard
     let clearError: (key: String, field: String)?
     let reads: [ReadCheck]
-    let writes: [Write]
+    let writes: [CommittedWrite]
     let emissions: [(emission: Emission, id: String)]
     /// The chain's trace hash, the field and the entry this part records, when the delivery is traced.
     let trace: (key: String, field: String, entry: [UInt8])?

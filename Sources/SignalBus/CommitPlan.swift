@@ -35,7 +35,7 @@ enum CommitPlan {
     ) throws(RedisError) -> CommitPlan {
         let message = context.message
         let reads = context.readSet
-        let writes = context.writes.map(\.write)
+        let writes = context.committedWrites
         let emissions = context.emissions.map { (emission: $0.emission, id: $0.id) }
         let acknowledging = CommitPart.Guard.acknowledges(
             dead: DeadLetters.key(for: message.streamKey, cluster: cluster), deliveries: deliveries

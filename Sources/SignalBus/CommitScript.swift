@@ -71,74 +71,109 @@ enum CommitScript {
             let provenByFields = read.existed == true && read.fields.contains { $0.1 != nil }
             arguments.append(provenByFields ? "-" : read.existed.map { $0 ? "1" : "0" } ?? "-")
             arguments.append(read.fields.count)
+            guard !read.fields.isEmpty else { continue }
             for (field, _) in read.fields { arguments.append(field) }
-            for (_, value) in read.fields {
-                arguments.append(value == nil ? "0" : "1")
-                arguments.append(value ?? "")
-            }
+            // Which fields were present, one character each, then the values of those only.
+            arguments.append(String(decoding: read.fields.map { $0.1 == nil ? UInt8(ascii: "0") : UInt8(ascii: "1") }, as: UTF8.self))
+            for case (_, let value?) in read.fields { arguments.append(value) }
         }
+    }
+
+    /// The flags that open a part's arguments (see `Lua/commit.lua`).
+    private enum Flag {
+        static let finishes = 1
+        static let clearsError = 2
+        static let tracesEntry = 4
+        static let indexesRoot = 8
+        static let traced = 16
     }
 
     private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
         var arguments = RedisArguments(reservingBytes: 1024)
         let message = part.message
+        var flags = 0
+        if part.acknowledges { flags += Flag.finishes }
+        if part.clearError != nil { flags += Flag.clearsError }
+        if part.trace != nil { flags += Flag.tracesEntry }
+        if part.traceIndexKey != nil { flags += Flag.indexesRoot }
+        if part.traced { flags += Flag.traced }
+        arguments.append(flags)
         switch part.guarding {
         case .acknowledges(let dead, let deliveries):
-            arguments.append("1")
             arguments.append(keys.index(of: message.streamKey))
             arguments.append(message.entryID)
             arguments.append(keys.index(of: dead))
             arguments.append(deliveries)
         case .marker(let key, let record):
-            arguments.append("0")
             arguments.append(keys.index(of: key))
             arguments.append(record)
         }
         // A redelivered message's recorded error is cleared once it commits or proves applied before.
         if let clearError = part.clearError {
-            arguments.append("1")
             arguments.append(keys.index(of: clearError.key))
             arguments.append(clearError.field)
-        } else {
-            arguments.append("0")
         }
 
         encode(part.reads, keys: &keys, into: &arguments)
 
-        arguments.append(part.writes.count)
-        for write in part.writes {
-            encode(write, keys: &keys, into: &arguments)
-        }
+        arguments.append(writeCount(part.writes))
+        encode(part.writes, keys: &keys, into: &arguments)
 
         arguments.append(part.emissions.count)
+        if !part.emissions.isEmpty {
+            // The envelope every emission of the message shares, once: its values, then the same as JSON members.
+            let atMs = String(message.atMs)
+            arguments.append(atMs)
+            arguments.append(message.id)
+            arguments.append(message.trace)
+            var shared: [UInt8] = []
+            shared.reserveCapacity(96)
+            appendMember("at_ms", atMs, to: &shared)
+            shared.append(UInt8(ascii: ","))
+            appendMember("cause", message.id, to: &shared)
+            shared.append(UInt8(ascii: ","))
+            appendMember("trace", message.trace, to: &shared)
+            if part.traced {
+                shared.append(UInt8(ascii: ","))
+                appendMember(Message.tracedField, "1", to: &shared)
+            }
+            arguments.append(shared)
+        }
         for entry in part.emissions {
-            arguments.append(keys.index(of: entry.emission.topic.key(partition: message.partition)))
-            arguments.append(entry.emission.topic.key)
-            var fields: [(String, String)] = [
-                ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
-                ("cause", message.id), ("trace", message.trace),
-            ]
-            if part.traced { fields.append(("traced", "1")) }
-            BusLua.appendMessage(fields + entry.emission.payload, to: &arguments)
+            let stream = entry.emission.topic.key(partition: message.partition)
+            arguments.append(keys.index(of: stream))
+            arguments.append(stream == entry.emission.topic.key ? "" : entry.emission.topic.key)
+            arguments.append(entry.id)
+            arguments.append(entry.emission.payload.count)
+            var json: [UInt8] = []
+            json.reserveCapacity(entry.emission.payload.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 6 })
+            for (index, (field, value)) in entry.emission.payload.enumerated() {
+                arguments.append(field)
+                arguments.append(value)
+                if index > 0 { json.append(UInt8(ascii: ",")) }
+                appendMember(field, value, to: &json)
+            }
+            arguments.append(json)
         }
 
         if let trace = part.trace {
-            arguments.append("1")
             arguments.append(keys.index(of: trace.key))
             arguments.append(trace.field)
             arguments.append(trace.entry)
-        } else {
-            arguments.append("0")
         }
         if let traceIndexKey = part.traceIndexKey {
-            arguments.append("1")
             arguments.append(keys.index(of: traceIndexKey))
             arguments.append(Int(message.atMs))
             arguments.append(message.trace)
-        } else {
-            arguments.append("0")
         }
         return arguments
+    }
+
+    /// `"name":"value"`, both quoted as JSON.
+    private static func appendMember(_ name: String, _ value: String, to json: inout [UInt8]) {
+        JSONText.appendQuoted(name, to: &json)
+        json.append(UInt8(ascii: ":"))
+        JSONText.appendQuoted(value, to: &json)
     }
 
     /// Reads the script's reply: one result per message, in order.
@@ -174,27 +209,62 @@ enum CommitScript {
         "done:{\(tag)}:\(group):\(id)"
     }
 
-    private static func encode(_ write: Write, keys: inout KeyTable, into arguments: inout RedisArguments) {
-        let key = keys.index(of: write.key)
-        func put(_ op: String, _ values: String...) {
-            arguments.append(op)
-            arguments.append(key)
-            for value in values { arguments.append(value) }
+    /// How many writes the script runs for `writes`: a run of deletes is one `DEL` of several keys.
+    private static func writeCount(_ writes: [CommittedWrite]) -> Int {
+        var count = 0
+        var previousDeleted = false
+        for write in writes {
+            let deletes = if case .asked(.delete) = write { true } else { false }
+            if !(deletes && previousDeleted) { count += 1 }
+            previousDeleted = deletes
         }
-        switch write {
-        case .hashSet(_, let field, let value): put("HSET", field, value)
-        case .hashDelete(_, let field): put("HDEL", field)
-        case .hashIncrement(_, let field, let amount): put("HINCRBY", field, String(amount))
-        case .hashMax(_, let field, let value): put("HMAX", field, String(value))
-        case .hashMin(_, let field, let value): put("HMIN", field, String(value))
-        case .delete: put("DEL")
-        case .setAdd(_, let member): put("SADD", member)
-        case .setRemove(_, let member): put("SREM", member)
-        case .sortedSetAdd(_, let score, let member): put("ZADD", String(score), member)
-        case .sortedSetRemove(_, let member): put("ZREM", member)
-        case .streamAppend(_, let fields):
-            put("XADD", String(fields.count / 2))
-            for field in fields { arguments.append(field) }
+        return count
+    }
+
+    private static func encode(_ writes: [CommittedWrite], keys: inout KeyTable, into arguments: inout RedisArguments) {
+        var index = writes.startIndex
+        while index < writes.endIndex {
+            defer { index += 1 }
+            func put(_ op: String, _ key: String, _ values: String...) {
+                arguments.append(op)
+                arguments.append(keys.index(of: key))
+                for value in values { arguments.append(value) }
+            }
+            switch writes[index] {
+            case .hashSet(let key, let fields):
+                put("HSET", key, String(fields.count * 2))
+                for (field, value) in fields {
+                    arguments.append(field)
+                    arguments.append(value)
+                }
+            case .hashDelete(let key, let fields):
+                put("HDEL", key, String(fields.count))
+                for field in fields { arguments.append(field) }
+            case .asked(.delete):
+                // The deletes that follow one another go in one DEL.
+                var last = index
+                while last + 1 < writes.endIndex, case .asked(.delete) = writes[last + 1] { last += 1 }
+                arguments.append("DEL")
+                arguments.append(last - index + 1)
+                for write in writes[index...last] { arguments.append(keys.index(of: write.key)) }
+                index = last
+            case .asked(let write):
+                switch write {
+                case .hashSet(let key, let field, let value): put("HSET", key, "2", field, value)
+                case .hashDelete(let key, let field): put("HDEL", key, "1", field)
+                case .hashIncrement(let key, let field, let amount): put("HINCRBY", key, field, String(amount))
+                case .hashMax(let key, let field, let value): put("HMAX", key, field, String(value))
+                case .hashMin(let key, let field, let value): put("HMIN", key, field, String(value))
+                case .delete: break
+                case .setAdd(let key, let member): put("SADD", key, member)
+                case .setRemove(let key, let member): put("SREM", key, member)
+                case .sortedSetAdd(let key, let score, let member): put("ZADD", key, String(score), member)
+                case .sortedSetRemove(let key, let member): put("ZREM", key, member)
+                case .streamAppend(let key, let fields):
+                    put("XADD", key, String(fields.count / 2))
+                    for field in fields { arguments.append(field) }
+                }
+            }
         }
     }
 }

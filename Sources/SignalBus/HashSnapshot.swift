@@ -8,6 +8,10 @@ public final class HashSnapshot {
     public let key: String
     private var fields: [String: String]
     private var written: Set<String> = []
+    /// The fields this message wrote, in the order first written.
+    private var writtenOrder: [String] = []
+    /// Whether this message deleted the whole hash (the fields written after that are all it holds then).
+    private(set) var deleted = false
     private let loadedExists: Bool
     private(set) var reads: [String: String?] = [:]
     private(set) var existenceRead = false
@@ -77,13 +81,31 @@ public final class HashSnapshot {
         case .delete:
             for field in fields.keys { written.insert(field) }
             fields.removeAll()
+            writtenOrder.removeAll()
+            deleted = true
         default:
             break
         }
     }
 
     private func set(_ field: String, _ value: String?) {
-        written.insert(field)
+        if written.insert(field).inserted || !writtenOrder.contains(field) { writtenOrder.append(field) }
         fields[field] = value
+    }
+
+    /// This message's changes to the hash as their end result, in the order the fields were first written:
+    /// the fields it leaves set, with their final values, and the fields it leaves removed.
+    var changes: (set: [(String, String)], removed: [String]) {
+        var set: [(String, String)] = []
+        var removed: [String] = []
+        for field in writtenOrder {
+            if let value = fields[field] { set.append((field, value)) } else { removed.append(field) }
+        }
+        return (set, removed)
+    }
+
+    /// Whether the field holds something other than a decimal integer, which `HINCRBY` would refuse.
+    func holdsNonInteger(_ field: String) -> Bool {
+        fields[field].map { Int64($0) == nil } ?? false
     }
 }

@@ -17,6 +17,9 @@ public final class ReceiverContext {
     /// The receiver currently running, for deriving ids, tracing and errors.
     public internal(set) var receiver = ""
     private var emittedByReceiver: [String: Int] = [:]
+    /// Keys whose writes are committed as asked, one by one: written before the message loaded them, or with a
+    /// write whose end result the local view cannot know (an increment of a field that is not an integer).
+    private var writtenAsAsked: Set<String> = []
 
     /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
     init(message: Message, group: String, load: @escaping (String) throws -> [String: String]) {
@@ -45,7 +48,42 @@ public final class ReceiverContext {
     /// Asks for a write, applied at commit; the local view of the hash reflects it at once.
     public func write(_ write: Write) {
         writes.append((receiver, write))
-        hashes[write.key]?.apply(write)
+        guard let snapshot = hashes[write.key] else {
+            writtenAsAsked.insert(write.key)
+            return
+        }
+        switch write {
+        case .hashIncrement(_, let field, _) where snapshot.holdsNonInteger(field):
+            writtenAsAsked.insert(write.key)
+        case .hashSet, .hashDelete, .hashIncrement, .hashMax, .hashMin, .delete:
+            break
+        default:
+            writtenAsAsked.insert(write.key)
+        }
+        snapshot.apply(write)
+    }
+
+    /// The writes as the commit applies them. A hash this message loaded before writing it gets its end
+    /// result: one `HSET` of the fields it leaves set (increments, maxima and minima already worked out from
+    /// values the read set pins, so the commit finds them unchanged or applies nothing) and one `HDEL` of
+    /// those it leaves removed, after a `DEL` when the message deleted the hash. Every other key's writes go
+    /// as asked, in order.
+    var committedWrites: [CommittedWrite] {
+        var result: [CommittedWrite] = []
+        var resolved: Set<String> = []
+        for (_, write) in writes {
+            let key = write.key
+            guard !writtenAsAsked.contains(key), let snapshot = hashes[key] else {
+                result.append(.asked(write))
+                continue
+            }
+            guard resolved.insert(key).inserted else { continue }
+            if snapshot.deleted { result.append(.asked(.delete(key: key))) }
+            let changes = snapshot.changes
+            if !changes.set.isEmpty { result.append(.hashSet(key: key, fields: changes.set)) }
+            if !changes.removed.isEmpty && !snapshot.deleted { result.append(.hashDelete(key: key, fields: changes.removed)) }
+        }
+        return result
     }
 
     /// Publishes a signal or enqueues a task at commit, with an envelope derived from this message.

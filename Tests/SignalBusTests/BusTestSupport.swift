@@ -137,3 +137,13 @@ func countingGroup(_ name: String, on topic: Topic, tag: String? = nil) -> Recei
 func messages(_ topic: Topic, _ range: Range<Int>, prefix: String = "m") -> [OutgoingMessage] {
     range.map { OutgoingMessage(topic: topic, id: "\(prefix)\($0)", atMs: 1_732_600_000_000 + Int64($0), payload: [("n", String($0))]) }
 }
+
+/// How many times the server ran `command` (scripts' calls included) since its statistics were last reset.
+func commandCalls(_ client: RedisClient, _ command: String) async throws -> Int {
+    let info = try await client.execute("INFO", "commandstats").string ?? ""
+    for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_\(command):calls=") {
+        let rest = line.dropFirst("cmdstat_\(command):calls=".count)
+        return Int(rest.prefix { $0.isNumber }) ?? -1
+    }
+    return 0
+}

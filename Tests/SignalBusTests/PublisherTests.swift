@@ -8,16 +8,6 @@ import Testing
 struct PublisherTests {
     let topic = Topic.signal("bus.test")
 
-    /// Counts of `cmdstat_<name>:calls=` in `INFO commandstats`.
-    func calls(_ client: RedisClient, _ command: String) async throws -> Int {
-        let info = try await client.execute("INFO", "commandstats").string ?? ""
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_\(command):calls=") {
-            let rest = line.dropFirst("cmdstat_\(command):calls=".count)
-            return Int(rest.prefix { $0.isNumber }) ?? -1
-        }
-        return 0
-    }
-
     /// The pub/sub messages `redis-cli SUBSCRIBE` wrote so far, as (channel, decoded JSON object).
     func received(_ path: String) throws -> [(channel: String, message: [String: String])] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -60,8 +50,8 @@ struct PublisherTests {
                 OutgoingMessage(topic: topic, id: "m2", atMs: 1_732_600_001_000, payload: [("z", "last"), ("a", "")], cause: "m1", trace: "root"),
             ])
             #expect(stored == [true, true])
-            let xadds = try await calls(client, "xadd")
-            let publishes = try await calls(client, "publish")
+            let xadds = try await commandCalls(client, "xadd")
+            let publishes = try await commandCalls(client, "publish")
             #expect(xadds == 2)
             #expect(publishes == 2)
 
@@ -111,8 +101,8 @@ struct PublisherTests {
                 OutgoingMessage(topic: topic, id: "w2", atMs: 2_000, payload: [("channel", "d")], dedupKey: "dedup:webhook:def"),
             ])
             #expect(mixed == [false, true])
-            let xadds = try await calls(client, "xadd")
-            let publishes = try await calls(client, "publish")
+            let xadds = try await commandCalls(client, "xadd")
+            let publishes = try await commandCalls(client, "publish")
             #expect(xadds == 1)
             #expect(publishes == 1)
 

@@ -2,41 +2,65 @@
 --
 -- ARGV: group, trace TTL, marker TTL, the number of parts, then each part, preceded by the index just past
 -- its arguments (so the rest of a part that stops early is skipped). A part:
---   '1' stream entry dead deliveries   (finishes its message: acknowledges the entry)
---   | '0' marker record                (a cluster part outside the stream's slot)
---   '1' errorsKey field | '0'          (a redelivery's recorded error, cleared)
+--   flags: the sum of 1 (finishes its message), 2 (clears a recorded error), 4 (records a trace entry),
+--          8 (indexes a chain's root), 16 (its emissions carry `traced`)
+--   stream entry dead deliveries       (flag 1: acknowledges the entry)
+--   | marker record                    (no flag 1: a cluster part outside the stream's slot)
+--   errorsKey field                    (flag 2: a redelivery's recorded error, cleared)
 --   the read set (see checkReads)
 --   the writes: their count, then each as an opcode of `writes` below and its arguments
---   the emissions: their count, then each as stream, channel and a message laid out for announceTaken
---   '1' traceKey field entry | '0'     (a traced delivery's entry in its chain's hash)
---   '1' indexKey score member | '0'    (a chain's root in its goal's trace index)
+--   the emissions: their count; when there are any, the envelope they share (at_ms, cause, trace, and the
+--     same as JSON members), then each as stream, channel ('' when it is the stream's own name), id, the
+--     payload's field count and pairs, and the payload as JSON members (no braces)
+--   traceKey field entry               (flag 4: a traced delivery's entry in its chain's hash)
+--   indexKey score member              (flag 8: a chain's root in its goal's trace index)
 -- Answers one result per part: 'ok', 'acknowledged' (the entry was no longer pending for the group: nothing
 -- applied), {'duplicate', record}, {'conflict', key, field} or {'failed', reason}.
 
 local group, traceTTL, markerTTL = take(), take(), take()
 
--- Each write a receiver may ask for, by opcode.
+-- Each write a receiver may ask for, by opcode; each takes its own key(s) and arguments.
+local function takeFields()
+  local count = tonumber(take())
+  local first = i
+  i = i + count
+  return first, i - 1
+end
 local writes = {
-  HSET = function(key) redis.call('HSET', key, take(), take()) end,
-  HDEL = function(key) redis.call('HDEL', key, take()) end,
-  HINCRBY = function(key) redis.call('HINCRBY', key, take(), take()) end,
+  -- Several fields at once: a message's end result in a hash it loaded.
+  HSET = function()
+    local key = takeKey()
+    local first, last = takeFields()
+    redis.call('HSET', key, unpack(ARGV, first, last))
+  end,
+  HDEL = function()
+    local key = takeKey()
+    local first, last = takeFields()
+    redis.call('HDEL', key, unpack(ARGV, first, last))
+  end,
+  HINCRBY = function() redis.call('HINCRBY', takeKey(), take(), take()) end,
   -- The seed's max__field and min__field: set the field when absent or beyond the new value.
-  HMAX = function(key)
-    local field, raw = take(), take()
+  HMAX = function()
+    local key, field, raw = takeKey(), take(), take()
     local current = tonumber(redis.call('HGET', key, field))
     if current == nil or tonumber(raw) > current then redis.call('HSET', key, field, raw) end
   end,
-  HMIN = function(key)
-    local field, raw = take(), take()
+  HMIN = function()
+    local key, field, raw = takeKey(), take(), take()
     local current = tonumber(redis.call('HGET', key, field))
     if current == nil or tonumber(raw) < current then redis.call('HSET', key, field, raw) end
   end,
-  DEL = function(key) redis.call('DEL', key) end,
-  SADD = function(key) redis.call('SADD', key, take()) end,
-  SREM = function(key) redis.call('SREM', key, take()) end,
-  ZADD = function(key) redis.call('ZADD', key, take(), take()) end,
-  ZREM = function(key) redis.call('ZREM', key, take()) end,
-  XADD = function(key) appendTaken(key) end,
+  -- Several keys at once: their count, then the keys.
+  DEL = function()
+    local keys = {}
+    for n = 1, tonumber(take()) do keys[n] = takeKey() end
+    redis.call('DEL', unpack(keys))
+  end,
+  SADD = function() redis.call('SADD', takeKey(), take()) end,
+  SREM = function() redis.call('SREM', takeKey(), take()) end,
+  ZADD = function() redis.call('ZADD', takeKey(), take(), take()) end,
+  ZREM = function() redis.call('ZREM', takeKey(), take()) end,
+  XADD = function() appendTaken(takeKey()) end,
 }
 
 local function applyWrites()
@@ -44,36 +68,54 @@ local function applyWrites()
     local op = take()
     local write = writes[op]
     if not write then error('unknown write ' .. tostring(op)) end
-    write(takeKey())
+    write()
   end
 end
 
--- Each emission: XADD to its stream and PUBLISH on its topic's channel.
-local function publishEmissions()
-  for _ = 1, tonumber(take()) do
-    local key, channel = takeKey(), take()
-    announceTaken(key, channel)
+-- Each emission: XADD to its stream, the envelope first, and PUBLISH of the same as JSON on its topic's
+-- channel; the envelope's names and shared values travel once per part.
+local function publishEmissions(traced)
+  local count = tonumber(take())
+  if count == 0 then return end
+  local at, cause, trace, shared = take(), take(), take(), take()
+  for _ = 1, count do
+    local key, channel, id = takeKey(), take(), take()
+    if channel == '' then channel = key end
+    -- The bare name: a topic's channel is `signal:<name>` or `task:<name>`.
+    local signal = string.sub(channel, string.find(channel, ':', 1, true) + 1)
+    local fields = tonumber(take()) * 2
+    if traced then
+      redis.call('XADD', key, '*', 'id', id, 'signal', signal, 'at_ms', at, 'cause', cause, 'trace', trace, 'traced', '1',
+        unpack(ARGV, i, i + fields - 1))
+    else
+      redis.call('XADD', key, '*', 'id', id, 'signal', signal, 'at_ms', at, 'cause', cause, 'trace', trace,
+        unpack(ARGV, i, i + fields - 1))
+    end
+    i = i + fields
+    local payload = take()
+    if payload ~= '' then payload = ',' .. payload end
+    redis.call('PUBLISH', channel, '{"id":' .. cjson.encode(id) .. ',"signal":' .. cjson.encode(signal) .. ',' .. shared .. payload .. '}')
   end
 end
 
 -- A traced delivery's entry in its chain's hash, and a root's place in its goal's index.
-local function recordTrace()
-  if take() == '1' then
+local function recordTrace(flags)
+  if bit.band(flags, 4) ~= 0 then
     local key, field, entry = takeKey(), take(), take()
     redis.call('HSET', key, field, entry)
     redis.call('EXPIRE', key, traceTTL)
   end
-  if take() == '1' then
+  if bit.band(flags, 8) ~= 0 then
     local key, score, member = takeKey(), take(), take()
     redis.call('ZADD', key, 'NX', score, member)
     redis.call('EXPIRE', key, traceTTL)
   end
 end
 
-local function apply()
+local function apply(flags)
   applyWrites()
-  publishEmissions()
-  recordTrace()
+  publishEmissions(bit.band(flags, 16) ~= 0)
+  recordTrace(flags)
 end
 
 -- An entry whose write Redis refused: copied to its dead letters with the error (it is already
@@ -89,8 +131,9 @@ local function moveToDead(stream, entry, dead, deliveries, reason)
 end
 
 local function commitPart()
+  local flags = tonumber(take())
   local stream, entry, dead, deliveries, marker
-  if take() == '1' then
+  if bit.band(flags, 1) ~= 0 then
     stream, entry, dead, deliveries = takeKey(), take(), takeKey(), take()
   else
     marker = takeKey()
@@ -99,7 +142,7 @@ local function commitPart()
     if earlier then return {'duplicate', earlier} end
   end
   local errorKey, errorField
-  if take() == '1' then errorKey, errorField = takeKey(), take() end
+  if bit.band(flags, 2) ~= 0 then errorKey, errorField = takeKey(), take() end
   -- The read set is checked before anything is written, the acknowledgement included.
   local conflict = checkReads()
   if conflict then
@@ -111,7 +154,7 @@ local function commitPart()
   if stream and redis.call('XACK', stream, group, entry) == 0 then
     return 'acknowledged'
   end
-  local ok, failure = pcall(apply)
+  local ok, failure = pcall(apply, flags)
   if not ok then
     local reason = type(failure) == 'table' and tostring(failure.err) or tostring(failure)
     if stream then moveToDead(stream, entry, dead, deliveries, reason) else redis.call('DEL', marker) end

@@ -1,6 +1,6 @@
 -- checkReads(): reads a read set from the arguments (per hash: key, expected existence or '-', the field
--- count, the field names, then each field's presence and value) and returns nil when it is unchanged, else
--- {'conflict', key, field}.
+-- count, the field names, one character per field, '1' present or '0' absent, then the values of the present
+-- fields) and returns nil when it is unchanged, else {'conflict', key, field}.
 
 local function checkReads()
   for _ = 1, tonumber(take()) do
@@ -9,15 +9,17 @@ local function checkReads()
       return {'conflict', key, 'exists'}
     end
     if count > 0 then
-      -- The field names come first, so HMGET takes them in one unpack; then each one's presence and
-      -- value, compared in place: no Lua table is built per read.
+      -- The field names come first, so HMGET takes them in one unpack; then which are present and their
+      -- values, compared in place: no Lua table is built per read.
       local actual = redis.call('HMGET', key, unpack(ARGV, i, i + count - 1))
       local names = i
-      i = i + count
+      local presence = ARGV[i + count]
+      i = i + count + 1
       for n = 1, count do
-        local present, expected = ARGV[i], ARGV[i + 1]
-        i = i + 2
-        if (present == '1' and actual[n] ~= expected) or (present ~= '1' and actual[n]) then
+        if string.byte(presence, n) == 49 then
+          if actual[n] ~= ARGV[i] then return {'conflict', key, ARGV[names + n - 1]} end
+          i = i + 1
+        elseif actual[n] then
           return {'conflict', key, ARGV[names + n - 1]}
         end
       end
