@@ -9,6 +9,8 @@
 --   the PUBLISH of that text: no JSON encoding in Redis. skipTaken() steps over such a message.
 -- No XADD caps its stream: streams are trimmed only below what every group on them has acknowledged.
 
+-- KEYS and ARGV are read through locals: a global is a table lookup on every use.
+local KEYS, ARGV = KEYS, ARGV
 local i = 1
 local function take() local v = ARGV[i]; i = i + 1; return v end
 local function takeKey() local v = KEYS[tonumber(ARGV[i])]; i = i + 1; return v end

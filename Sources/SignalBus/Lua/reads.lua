@@ -4,7 +4,8 @@
 
 local function checkReads()
   for _ = 1, tonumber(take()) do
-    local key, existence, count = takeKey(), take(), tonumber(take())
+    local key, existence, count = KEYS[tonumber(ARGV[i])], ARGV[i + 1], tonumber(ARGV[i + 2])
+    i = i + 3
     if existence ~= '-' and (redis.call('EXISTS', key) == 1) ~= (existence == '1') then
       return {'conflict', key, 'exists'}
     end
