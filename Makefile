@@ -8,7 +8,8 @@
 #   make smoke     smoke test of the debug build's executables (health, probe, goalctl)
 #   make faults    the full fault suite: hundreds of goals through crashes, restarts and stalls (not in make test)
 #   make soak      20 minutes of constant load on the release build, docker settings, memory sampled (not in make test)
-#   make bench     the performance profile of the whole chain on a fresh release stack (not part of make test)
+#   make bench     the performance profiles of the whole chain, each on a fresh release stack (not part of make test)
+#   make bench-profile  the standard profile with perf recording where each process's CPU goes in the closed loop
 #   make redis-cost  Redis instructions per chain, counted under valgrind: a figure the machine's noise leaves alone
 #   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
 #   make compose-check  validate docker-compose.yml without an engine
@@ -38,10 +39,10 @@ BIN_DIR ?= $$($(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)
 # What the compose test needs beyond `make deps`: an engine (when no dockerd is installed) and debootstrap.
 COMPOSE_DEPS := --also docker.io:dockerd --also debootstrap:debootstrap
 
-.PHONY: help deps build release test compose-test faults run cluster-run smoke soak bench redis-cost compose-check completions clean
+.PHONY: help deps build release test compose-test faults run cluster-run smoke soak bench bench-profile redis-cost compose-check completions clean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # More packages a target needs, as scripts/deps.sh --also PACKAGE:COMMAND (set per target below).
 DEPS_ALSO ?=
@@ -89,9 +90,14 @@ smoke: build
 soak: release
 	scripts/soak.py "$$($(SWIFT) build -c release --show-bin-path)" $(SOAK_ARGS)
 
-# BENCH_GOALS sets the profile's size; scripts/bench.sh lists the other knobs (replicas, preload, Redis).
+# BENCH_GOALS sets the profiles' size, BENCH_PROFILES picks some of them ("standard batched traced long");
+# scripts/bench.sh lists the other knobs (long run, perf, replicas, preload, Redis).
 bench: release
 	scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_GOALS)
+
+# perf records every service and redis-server during the standard closed loop: .run/bench/profile-<process>.txt.
+bench-profile: release
+	BENCH_PERF=1 BENCH_PROFILES=standard scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)" $(BENCH_GOALS)
 
 # REDIS_COST_GOALS sets how many chains are counted (default 1000); compare runs of the same size.
 redis-cost: release

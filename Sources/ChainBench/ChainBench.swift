@@ -61,6 +61,7 @@ public enum ChainBench {
         progress("measuring " + processes.map { "\($0.name)[\($0.pid)]" }.joined(separator: " "))
 
         let entriesBefore = try await probe.entriesAdded(ChainVerifier.streams)
+        let deliveriesBefore = try await probe.deliveryReading()
         let trackedBefore = try await trackedEnded(client)
         let callsBefore = try await probe.commandCalls()
         let cpuBefore = sample(processes)
@@ -100,7 +101,9 @@ public enum ChainBench {
             guard ContinuousClock.now < settleDeadline else { throw ChainBenchError("the groups did not catch up within 120 s after the last goal.ended") }
             try await Task.sleep(for: .milliseconds(25))
         }
+        progress("every group caught up; checking every goal")
         let cpuAfter = sample(processes)
+        let deliveries = DeliveryCount.delta(before: deliveriesBefore, after: try await probe.deliveryReading())
         var callsAfter = try await probe.commandCalls()
         // What the chains leave once every group caught up and the streams were trimmed (a pass a second).
         try await Task.sleep(for: .seconds(3))
@@ -123,13 +126,14 @@ public enum ChainBench {
             let delta = count - (callsBefore[name] ?? 0)
             if delta > 0 { commandsByName[name] = Double(delta) / chains }
         }
-        var cpu: [String: Double] = [:]
+        var cpuSeconds: [String: Double] = [:]
         var peak: [String: Double] = [:]
         for process in processes {
             guard let before = cpuBefore[process], let after = cpuAfter[process] else { continue }
-            cpu[process.name, default: 0] += (after.cpuSeconds - before.cpuSeconds) * 1000 / chains
+            cpuSeconds[process.name, default: 0] += after.cpuSeconds - before.cpuSeconds
             peak[process.name] = max(peak[process.name] ?? 0, Double(after.peakRSS) / 1_048_576)
         }
+        var cpu = cpuSeconds.mapValues { $0 * 1000 / chains }
         cpu["total"] = cpu.filter { $0.key != "goalctl" }.values.reduce(0, +)
         let percentiles: [(String, Double)] = [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)]
         var latency = Dictionary(uniqueKeysWithValues: percentiles.map { ($0.0, Double(snapshot.latency.valueAtPercentile($0.1)) / 1000) })
@@ -138,7 +142,8 @@ public enum ChainBench {
             pace: options.pace.description, goals: options.goals, storedGoals: options.goals + options.preload,
             seconds: seconds, chainsPerSecond: chains / seconds, webhooksPerSecond: Double(snapshot.webhooks) / seconds,
             latencyMs: latency, redisCommandsPerChain: commandsByName.values.reduce(0, +), redisCommandsByName: commandsByName,
-            cpuMsPerChain: cpu, peakRSSMiB: peak, redisBytesPerGoal: (memoryAfter - memoryBefore) / chains,
+            cpuMsPerChain: cpu, deliveries: deliveries,
+            cpuMicrosecondsPerDelivery: DeliveryCount.microsecondsPerDelivery(cpuSeconds: cpuSeconds, deliveries: deliveries), peakRSSMiB: peak, redisBytesPerGoal: (memoryAfter - memoryBefore) / chains,
             redisBytesPerChain: (memoryEnd - memoryBefore) / chains, redisKeysPerChain: (keysEnd - keysBefore) / chains,
             verified: problems.isEmpty, problems: problems
         )

@@ -22,6 +22,12 @@ public struct ChainBenchReport: Codable, Sendable {
     public var redisCommandsByName: [String: Double]
     /// CPU milliseconds per chain, per process name (replicas summed) and `total` (the load generator excluded).
     public var cpuMsPerChain: [String: Double]
+    /// What each process handled in the run: per receiver group (by its name, replicas together) the
+    /// deliveries it read from its streams, and under `gateway` the webhook events it stored.
+    public var deliveries: [String: Int]
+    /// CPU microseconds per delivery of ``deliveries``, per the same names: what one delivery costs its group
+    /// (and one stored event the gateway), everything the process did in the run included.
+    public var cpuMicrosecondsPerDelivery: [String: Double]
     /// Peak resident memory per process name (the largest replica), MiB.
     public var peakRSSMiB: [String: Double]
     /// Redis memory per stored goal with its session and escrow, bytes.
@@ -52,7 +58,12 @@ public struct ChainBenchReport: Codable, Sendable {
             "cpu ms/chain              total \(number(cpuMsPerChain["total"] ?? 0, 3))",
         ]
         for (name, value) in cpuMsPerChain.sorted(by: { $0.key < $1.key }) where name != "total" {
-            lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + number(value, 3) + "   peak RSS \(number(peakRSSMiB[name] ?? 0, 1)) MiB")
+            var line = "  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + number(value, 3) + "   peak RSS \(number(peakRSSMiB[name] ?? 0, 1)) MiB"
+            if let perDelivery = cpuMicrosecondsPerDelivery[name], let count = deliveries[name] {
+                let unit = name == DeliveryCount.gateway ? "event stored" : "delivery"
+                line += "   \(number(perDelivery, 1)) µs/\(unit) (\(count))"
+            }
+            lines.append(line)
         }
         lines.append("redis bytes/stored goal   \(number(redisBytesPerGoal)) (goal + session + escrow)")
         lines.append("redis bytes/chain         \(number(redisBytesPerChain)), keys/chain \(number(redisKeysPerChain, 2)) (all a chain leaves, its goal included)")

@@ -101,6 +101,18 @@ struct RedisProbe {
         return totals
     }
 
+    /// What each process has handled so far, for ``DeliveryCount``: per receiver group the entries it has read
+    /// (`entries-read`, over the streams it reads), and under `gateway` the webhook events stored.
+    mutating func deliveryReading() async throws -> [String: Int] {
+        let groupStreams = DeliveryCount.groupStreams(bus)
+        let streams = Array(Set(groupStreams.values.joined())).sorted()
+        sent["xinfo|groups", default: 0] += streams.count
+        let replies = try await client.pipeline(streams.map { RedisCommand("XINFO", "GROUPS", $0) })
+        var reading = DeliveryCount.reading(groupStreams: groupStreams, replies: Dictionary(uniqueKeysWithValues: zip(streams, replies)))
+        reading[DeliveryCount.gateway] = try await entriesAdded(DeliveryCount.webhookStreams).values.reduce(0, +)
+        return reading
+    }
+
     /// Whether every group of the catalogue has read every entry of its streams and acknowledged it.
     mutating func settled() async throws -> Bool {
         let streams = Catalogue.topics.flatMap(bus.streamKeys(of:))

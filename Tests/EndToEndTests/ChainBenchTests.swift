@@ -27,6 +27,11 @@ struct ChainBenchEndToEndTests {
             for service in ["gateway", "karaoke", "goals", "sessions", "escrow", "tracking", "redis-server", "total"] {
                 #expect(cpu[service] != nil, "CPU of \(service) reported")
             }
+            // 17 deliveries per chain: karaoke 1, goals 5, sessions 4, escrow 3, tracking 4; one event stored per goal.
+            let deliveries = json["deliveries"] as? [String: Int] ?? [:]
+            #expect(deliveries == ["gateway": 60, "karaoke": 60, "goals": 300, "sessions": 240, "escrow": 180, "tracking": 240])
+            let perDelivery = json["cpuMicrosecondsPerDelivery"] as? [String: Double] ?? [:]
+            #expect(Set(perDelivery.keys) == Set(deliveries.keys))
             let latency = json["latencyMs"] as? [String: Double] ?? [:]
             #expect(Set(latency.keys) == ["p50", "p90", "p99", "p99.9", "max"])
             #expect((latency["p50"] ?? 0) <= (latency["max"] ?? 0))
