@@ -115,6 +115,9 @@ public final class PublishQueue: Service, Sendable {
         )
     }
 
+    /// Whether the queue has stopped taking callers.
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
     /// Counts of what a ``PublishQueue`` sent.
     public struct Statistics: Sendable, Hashable {
         /// Pipelines sent, answered or not.

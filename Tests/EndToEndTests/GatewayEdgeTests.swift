@@ -117,8 +117,8 @@ struct GatewayEdgeTests {
             configuration.httpMaximumConnectionsPerHost = sent.count
             let session = URLSession(configuration: configuration)
             defer { session.finishTasksAndInvalidate() }
-            // Writes held for a moment, so that webhooks pile up behind the first store.
-            try await redis.execute("CLIENT", "PAUSE", "300", "WRITE")
+            // Writes held for a second, so that webhooks pile up behind the first store.
+            try await redis.execute("CLIENT", "PAUSE", "1000", "WRITE")
             let answers = try await withThrowingTaskGroup(of: (Int, String).self) { tasks in
                 for body in sent {
                     tasks.addTask { try await stack.post(body, session: session) }
