@@ -9,7 +9,8 @@ import SignalBus
 
 /// Builds the gateway's HTTP application: `POST /notify/pusher`, `GET /health`, `GET /ready`, `GET /metrics`.
 public enum GatewayApp {
-    /// The application, ready to run as a service.
+    /// The application, ready to run as a service; it runs the ``PublishQueue`` that stores the webhooks'
+    /// events and stops it after the HTTP server on graceful shutdown.
     /// - Throws: ``RedisError`` when a cluster client cannot be made of the seeds.
     /// - Parameter backpressure: what the ``BacklogMonitor`` measured: while some group's backlog is past its
     ///   limit, webhooks get 503 with `Retry-After` and `/ready` says why.
@@ -17,9 +18,12 @@ public enum GatewayApp {
         settings: GatewaySettings, redis: RedisEndpoint, bus: BusConfiguration, backpressure: Backpressure, registry: PrometheusCollectorRegistry,
         logger: Logger
     ) throws -> some ApplicationProtocol {
-        let pool = try redis.makeRunner(name: "gateway-redis", connections: settings.redisConnections)
         let metrics = WebhookMetrics()
-        let handler = WebhookHandler(settings: settings, redis: pool, bus: bus, backpressure: backpressure, metrics: metrics)
+        // One queue stores every webhook's events, those arriving while a store is in flight together.
+        let queue = try PublishQueue(
+            redis: redis, configuration: bus, dedupSeconds: settings.dedupSeconds, name: "gateway-publish", batchMessages: metrics.batchMessages
+        )
+        let handler = WebhookHandler(settings: settings, queue: queue, bus: bus, backpressure: backpressure, metrics: metrics)
         let router = Router()
         router.add(middleware: StatusCountingMiddleware(metrics: metrics))
         HealthRoutes.add(to: router, redis: try redis.makeRunner(name: "gateway-ready"), registry: registry, notReady: { backpressure.refusal })
@@ -46,6 +50,8 @@ public enum GatewayApp {
         return Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "goal-signals-gateway"),
+            // The application's services stop after its server, so requests in flight are still stored.
+            services: [queue],
             logger: logger
         )
     }

@@ -17,7 +17,7 @@ public enum GatewayMain {
             let gateway = try GatewaySettings(settings: settings)
             if probe { await HealthProbe.run(name: "gateway", host: gateway.host, port: gateway.port) }
             let logger = try LogSetup.bootstrap(service: "gateway", settings: settings)
-            let registry = MetricsSetup.bootstrap()
+            let registry = MetricsSetup.bootstrap(valueBuckets: WebhookMetrics.valueBuckets)
             let redis = try settings.redis()
             let bus = try settings.bus(cluster: redis.isCluster)
             logger.info("starting", metadata: [

@@ -18,8 +18,6 @@ public struct GatewaySettings: Sendable {
     public var bodyLimit = 1 << 20
     /// How long an event is remembered to recognise Pusher's retries, in seconds (≥ 600).
     public var dedupSeconds = 900
-    /// Redis connections used for requests.
-    public var redisConnections = 4
 
     /// Creates the defaults.
     public init() {}
@@ -34,7 +32,6 @@ public struct GatewaySettings: Sendable {
         timeWindow = .seconds(try settings.int("webhook.window.seconds", default: 600, in: 1...86_400))
         bodyLimit = try settings.int("webhook.body.limit", default: bodyLimit, in: 1024...(64 << 20))
         dedupSeconds = try settings.int("webhook.dedup.seconds", default: dedupSeconds, in: 600...86_400 * 7)
-        redisConnections = try settings.int("redis.connections", default: redisConnections, in: 1...64)
         if appSecret == nil && !allowUnsigned {
             throw SettingsError(
                 key: "pusher.app.secret",

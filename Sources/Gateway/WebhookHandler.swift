@@ -6,13 +6,14 @@ import SignalBus
 
 /// Turns one Pusher webhook into signals: checks the signature over the raw bytes, parses and validates
 /// the body, and stores each known event on its stream with the retries of earlier deliveries recognised,
-/// all in one atomic step. Answers 2xx only once the events are in Redis.
+/// all in one atomic step per partition, through the ``PublishQueue`` that stores concurrent webhooks
+/// together. Answers 2xx only once the script that stored the events has answered.
 public struct WebhookHandler: Sendable {
     private let settings: GatewaySettings
     private let parser: WebhookParser
     private let signature: WebhookSignature?
-    /// The events' publisher, made once.
-    private let publisher: Publisher
+    /// Stores the events, together with those of the webhooks handled at the same time.
+    private let queue: PublishQueue
     private let bus: BusConfiguration
     private let backpressure: Backpressure
     private let metrics: WebhookMetrics
@@ -22,18 +23,20 @@ public struct WebhookHandler: Sendable {
     static let retryAfterSeconds = 30
 
     /// Creates the handler.
-    /// - Parameter backpressure: refuses new events with 503 while some group's backlog is past its limit.
-    public init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration, backpressure: Backpressure = Backpressure()) {
-        self.init(settings: settings, redis: redis, bus: bus, backpressure: backpressure, metrics: WebhookMetrics())
+    /// - Parameters:
+    ///   - queue: stores the events; it must run (as a service) for webhooks to be answered.
+    ///   - backpressure: refuses new events with 503 while some group's backlog is past its limit.
+    public init(settings: GatewaySettings, queue: PublishQueue, bus: BusConfiguration, backpressure: Backpressure = Backpressure()) {
+        self.init(settings: settings, queue: queue, bus: bus, backpressure: backpressure, metrics: WebhookMetrics())
     }
 
-    init(settings: GatewaySettings, redis: any RedisCommandRunner, bus: BusConfiguration, backpressure: Backpressure, metrics: WebhookMetrics) {
+    init(settings: GatewaySettings, queue: PublishQueue, bus: BusConfiguration, backpressure: Backpressure, metrics: WebhookMetrics) {
         self.metrics = metrics
         self.backpressure = backpressure
         self.settings = settings
         self.parser = WebhookParser(timeWindow: settings.timeWindow)
         self.signature = settings.appSecret.map { WebhookSignature(appKey: settings.appKey ?? "", appSecret: $0) }
-        self.publisher = Publisher(redis: redis, configuration: bus, dedupSeconds: settings.dedupSeconds)
+        self.queue = queue
         self.bus = bus
     }
 
@@ -60,7 +63,7 @@ public struct WebhookHandler: Sendable {
         let messages = webhook.events.map { Self.message(for: $0, timeMs: webhook.timeMs) }
         let stored: [Bool]
         do {
-            stored = try await publisher.publish(messages)
+            stored = try await queue.publish(messages)
         } catch {
             logger.error("webhook not stored: Redis unavailable", metadata: ["error": "\(error)"])
             return .error(503, "events could not be stored: \(error)")

@@ -3,9 +3,15 @@ import Metrics
 import SignalBus
 import Synchronization
 
-/// The gateway's counters, made once: `webhook_events_total` per event name and outcome, and
-/// `gateway_requests_total` per status, rather than a handle looked up anew for every event and request.
+/// The gateway's metrics, made once: `webhook_events_total` per event name and outcome,
+/// `gateway_requests_total` per status, rather than a handle looked up anew for every event and request, and
+/// `gateway_publish_batch_messages`, the messages of each publish script call.
 final class WebhookMetrics: Sendable {
+    /// Messages per publish script call: how many events concurrent webhooks store together.
+    let batchMessages = Recorder(label: WebhookMetrics.batchMessagesLabel, aggregate: true)
+    static let batchMessagesLabel = "gateway_publish_batch_messages"
+    /// The buckets of `gateway_publish_batch_messages`: from one message to a full call.
+    static let valueBuckets: [String: [Double]] = [batchMessagesLabel: [1, 2, 4, 8, 16, 32, 64, 128, 256]]
     private let accepted: [String: Counter]
     private let retried: [String: Counter]
     private let ignored = Counter(label: "webhook_events_total", dimensions: [("name", "other"), ("outcome", "ignored")])

@@ -2,7 +2,7 @@
 public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure, for code that decides whether to retry.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Kind: Hashable, Sendable { case invalidURL, connect, io, timeout, closed, server, protocolError, configuration, crossSlot, cluster }
+        private enum Kind: Hashable, Sendable { case invalidURL, connect, io, timeout, closed, server, protocolError, configuration, crossSlot, cluster, stopped }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
 
@@ -27,6 +27,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The cluster could not serve the command: too many redirects, no slot map, or a command the
         /// cluster client cannot route.
         public static let cluster = Code(.cluster)
+        /// What would have sent the command has stopped (its service shut down); the command was not sent.
+        public static let stopped = Code(.stopped)
 
         public var description: String {
             switch kind {
@@ -40,6 +42,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
             case .configuration: "configuration"
             case .crossSlot: "crossSlot"
             case .cluster: "cluster"
+            case .stopped: "stopped"
             }
         }
     }

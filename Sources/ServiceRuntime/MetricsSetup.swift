@@ -4,9 +4,13 @@ import Prometheus
 /// Prometheus metrics for every executable, through swift-metrics.
 public enum MetricsSetup {
     /// Bootstraps swift-metrics with a Prometheus registry and returns the registry for `/metrics`.
-    public static func bootstrap() -> PrometheusCollectorRegistry {
+    /// - Parameter valueBuckets: the histogram buckets of value recorders, by label, where the default
+    ///   buckets (5 to 10,000) do not fit.
+    public static func bootstrap(valueBuckets: [String: [Double]] = [:]) -> PrometheusCollectorRegistry {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = valueBuckets
+        MetricsSystem.bootstrap(factory)
         return registry
     }
 }

@@ -35,7 +35,7 @@ public struct Settings: Sendable {
     /// Every key a configuration file may hold; any other key is refused at start-up, as a misspelt key
     /// would otherwise be silently ignored.
     public static let knownKeys: Set<String> = [
-        "redis.url", "redis.cluster", "redis.connections",
+        "redis.url", "redis.cluster",
         "http.host", "http.port",
         "pusher.app.id", "pusher.app.key", "pusher.app.secret", "pusher.api.url", "allow.unsigned.webhooks",
         "log.level", "log.format", "metrics.host", "metrics.port",
@@ -52,6 +52,7 @@ public struct Settings: Sendable {
     public static let retiredKeys: [String: String] = [
         "bus.stream.maxlen": "streams are no longer capped whoever has read them; bus.stream.keep (BUS_STREAM_KEEP) sets how many entries are kept beyond what every group acknowledged, and bus.backlog.limit (BUS_BACKLOG_LIMIT) the backlog past which the gateway answers 503",
         "bus.dedup.seconds": "exactly-once no longer keeps a key per delivered message (the acknowledging commit is the record); remove it",
+        "redis.connections": "the gateway stores webhooks through one connection, concurrent webhooks together in one script call per partition; remove it",
     ]
 
     /// Refuses a configuration file that is not a JSON object or holds a key nobody reads.

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Redis
 import RedisTestSupport
 import Testing
@@ -71,15 +74,83 @@ struct GatewayEdgeTests {
         }
     }
 
-    @Test("with Redis down the gateway answers 503 and /ready says so")
+    @Test("with Redis down the gateway answers 503 to every webhook and /ready says so; once Redis is back it stores again")
     func redisDown() async throws {
         try await Stack.with { stack in
             stack.redis.kill()
-            let body = Stack.body("channel_occupied", goal: "g", atSeconds: Int64(Date().timeIntervalSince1970))
+            let now = Int64(Date().timeIntervalSince1970)
+            let body = Stack.body("channel_occupied", goal: "g", atSeconds: now)
             let answer = try await stack.post(body)
             #expect(answer.0 == 503)
+            // Webhooks arriving together while Redis is down: each one is refused, none is left waiting.
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for n in 0..<12 {
+                    tasks.addTask { try await stack.post(Stack.body("channel_occupied", goal: "g\(n)", atSeconds: now)).0 }
+                }
+                return try await tasks.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == [Int](repeating: 503, count: 12))
             #expect(try await stack.get("/ready").0 == 503)
             #expect(try await stack.get("/health").0 == 200)
+
+            try await stack.restartRedis()
+            try await stack.postUntilAccepted(body)
+            #expect(try await stack.client().execute("XLEN", "signal:channel_occupied").int == 1)
+        }
+    }
+
+    @Test("concurrent webhooks are stored together: fewer publish script calls than webhooks, each event once, retries racing their originals recognised")
+    func coalesced() async throws {
+        try await Stack.with { stack in
+            let redis = stack.client()
+            let now = Int64(Date().timeIntervalSince1970)
+            let webhooks = 60
+            let bodies = (0..<webhooks).map { n in
+                let channel = "presence-enc-goal@c\(n)"
+                let events = #"{"name":"channel_occupied","channel":"\#(channel)"},{"name":"member_added","channel":"\#(channel)","user_id":"u\#(n)"}"#
+                return Array(#"{"time_ms":\#(now * 1000),"events":[\#(events)]}"#.utf8)
+            }
+            // Every fifth webhook is sent twice at once, as a Pusher retry racing its original.
+            let sent = bodies + stride(from: 0, to: webhooks, by: 5).map { bodies[$0] }
+            // A connection per webhook, as many Pusher deliveries at once.
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpMaximumConnectionsPerHost = sent.count
+            let session = URLSession(configuration: configuration)
+            defer { session.finishTasksAndInvalidate() }
+            // Writes held for a second, so that webhooks pile up behind the first store.
+            try await redis.execute("CLIENT", "PAUSE", "1000", "WRITE")
+            let answers = try await withThrowingTaskGroup(of: (Int, String).self) { tasks in
+                for body in sent {
+                    tasks.addTask { try await stack.post(body, session: session) }
+                }
+                return try await tasks.reduce(into: [(Int, String)]()) { $0.append($1) }
+            }
+            #expect(answers.allSatisfy { $0.0 == 200 }, "\(answers.filter { $0.0 != 200 })")
+            func total(_ field: String) -> Int {
+                answers.reduce(0) { sum, answer in
+                    let digits = answer.1.split(separator: "\"\(field)\":").last?.prefix { $0.isNumber } ?? ""
+                    return sum + (Int(digits) ?? 0)
+                }
+            }
+            #expect(total("accepted") == 2 * webhooks)
+            #expect(total("ignored") == 2 * (sent.count - webhooks))
+
+            for stream in ["signal:channel_occupied", "signal:member_added"] {
+                let ids = try await streamEntries(redis, stream).compactMap { $0.map["id"] }
+                #expect(ids.count == webhooks, "\(stream)")
+                #expect(Set(ids).count == webhooks, "\(stream)")
+            }
+            let channels = try await streamEntries(redis, "signal:member_added").compactMap { $0.map["channel"] }
+            #expect(Set(channels) == Set((0..<webhooks).map { "presence-enc-goal@c\($0)" }))
+
+            let metrics = try await stack.get("/metrics").1
+            func sample(_ name: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            let calls = try #require(sample("gateway_publish_batch_messages_count"))
+            let messages = try #require(sample("gateway_publish_batch_messages_sum"))
+            #expect(messages == Double(2 * sent.count))
+            #expect(calls < Double(sent.count) / 4, "\(sent.count) webhooks took \(calls) script calls")
         }
     }
 }

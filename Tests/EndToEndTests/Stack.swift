@@ -157,13 +157,16 @@ final class Stack: @unchecked Sendable {
     }
 
     /// Posts a webhook body, signed unless `signed` is false; returns status and body.
-    func post(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (Int, String) {
-        let answer = try await postAnswer(body, signed: signed, signature: signature)
+    /// - Parameter session: the session to send with; the shared one keeps few connections to a host.
+    func post(_ body: [UInt8], signed: Bool = true, signature: String? = nil, session: URLSession = .shared) async throws -> (Int, String) {
+        let answer = try await postAnswer(body, signed: signed, signature: signature, session: session)
         return (answer.status, answer.body)
     }
 
     /// Posts a webhook body, signed unless `signed` is false; returns status, body and `Retry-After`.
-    func postAnswer(_ body: [UInt8], signed: Bool = true, signature: String? = nil) async throws -> (status: Int, body: String, retryAfter: String?) {
+    func postAnswer(
+        _ body: [UInt8], signed: Bool = true, signature: String? = nil, session: URLSession = .shared
+    ) async throws -> (status: Int, body: String, retryAfter: String?) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gatewayPort)/notify/pusher")!)
         request.httpMethod = "POST"
         request.httpBody = Data(body)
@@ -172,7 +175,7 @@ final class Stack: @unchecked Sendable {
             request.setValue(Self.appKey, forHTTPHeaderField: "X-Pusher-Key")
             request.setValue(signature ?? WebhookSignature(appKey: Self.appKey, appSecret: Self.appSecret).signature(for: body), forHTTPHeaderField: "X-Pusher-Signature")
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let http = response as? HTTPURLResponse
         return (http?.statusCode ?? 0, String(decoding: data, as: UTF8.self), http?.value(forHTTPHeaderField: "Retry-After"))
     }
