@@ -8,7 +8,9 @@
 # Profiles (BENCH_PROFILES, default "standard batched traced long", run in that order):
 #   standard  1. closed-loop sweep: GOALS/4 goals at each concurrency of BENCH_CONCURRENCY (default "16 64 256");
 #             2. closed-loop: GOALS goals (default 20,000) at the concurrency that gave the most chains/s;
-#             3. open-loop: GOALS goals offered at half the chains/s found in 2.
+#             3. open-loop: GOALS goals offered at half the chains/s found in 2;
+#             4. open-loop at a light load: BENCH_LIGHT_RATE chains/s (default 50) for BENCH_LIGHT_SECONDS
+#                (default 30), where per-batch costs fall on single messages and any busy wait would show.
 #   batched   2. and 3. with BENCH_BATCH channel_vacated events per webhook (default 10), as Pusher batches them.
 #   traced    2. and 3. with every chain traced (the stack started with TRACE_SAMPLE=1).
 #   long      open-loop for BENCH_LONG_SECONDS (default 300) at BENCH_LONG_RATE chains/s (default half the
@@ -17,7 +19,7 @@
 #             the rewrite happened.
 # The closed loops of batched and traced run at the standard profile's best concurrency (the largest of
 # BENCH_CONCURRENCY when standard is not run). Each run's table is printed, a summary of them all at the
-# end; JSON reports go to .run/bench/ (standard: sweep-C, closed, open; others: <profile>-closed, -open).
+# end; JSON reports go to .run/bench/ (standard: sweep-C, closed, open, light-open; others: <profile>-closed, -open).
 # Exits non-zero when any run is wrong (at that run) or the long run's rewrite did not happen.
 #
 # BENCH_PERF=1 runs the first closed loop (the standard profile's when it runs) once more, as <run>-perf,
@@ -28,8 +30,8 @@
 # first Swift frame: the time with callees is taken from a second recording, `--call-graph dwarf` at
 # BENCH_PERF_DWARF_FREQUENCY (default 99 Hz; 0 for none). perf is installed (linux-perf) when missing.
 #
-# Environment: BENCH_REPLICAS ("karaoke=2 goals=2", default one of each), BENCH_CONNECTIONS (default 4),
-# BENCH_EVENTS_PER_WEBHOOK (events per webhook outside the batched profile, default 1), BENCH_PRELOAD (idle
+# Environment: BENCH_REPLICAS ("karaoke=2 goals=2", default one of each), BENCH_CONNECTIONS (the load
+# generator's HTTP connections, so the webhooks in flight at once: default 16), BENCH_EVENTS_PER_WEBHOOK (events per webhook outside the batched profile, default 1), BENCH_PRELOAD (idle
 # goals stored before the first run, default 0), BENCH_REDIS_ARGS (extra redis-server arguments),
 # BENCH_TRACE_SAMPLE (share of chains traced outside the traced profile, default 0.01 as in
 # Config/docker.json), LOG_LEVEL (default info, as shipped).
@@ -48,7 +50,7 @@ source scripts/lib.sh
 gs_require redis-server redis-cli curl python3
 bin=$(gs_bin_dir "${1:-}")
 goals=${2:-20000}
-connections=${BENCH_CONNECTIONS:-4}
+connections=${BENCH_CONNECTIONS:-16}
 events=${BENCH_EVENTS_PER_WEBHOOK:-1}
 batch=${BENCH_BATCH:-10}
 trace_sample=${BENCH_TRACE_SAMPLE:-0.01}
@@ -328,6 +330,8 @@ closed_then_open() {
 }
 
 best_concurrency=$(printf '%s\n' "${concurrencies[@]}" | sort -n | tail -n 1)
+low_rate=${BENCH_LIGHT_RATE:-50}
+low_seconds=${BENCH_LIGHT_SECONDS:-30}
 standard_rate=""
 closed_rate=""
 
@@ -344,6 +348,10 @@ profile_standard() {
     done
     closed_then_open standard "" "$events"
     standard_rate=$closed_rate
+    # A light load: a chain at a time, mostly, so per-batch costs fall on one message and idle waits show.
+    echo
+    echo "== standard: open-loop at a light load, $((low_rate * low_seconds)) goals offered at $low_rate chains/s"
+    chains light-open --events-per-webhook "$events" --goals $((low_rate * low_seconds)) --rate "$low_rate"
     stack_stop
 }
 
