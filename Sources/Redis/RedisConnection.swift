@@ -46,15 +46,27 @@ public final class RedisConnection {
     /// `EVALSHA` replies of `NOSCRIPT` are retried as `EVAL` with the script's source, after the rest of the
     /// pipeline (a script that was not cached did not run, so only its position in the pipeline changes).
     public func send(_ commands: [RedisCommand], timeout: Duration? = nil) throws(RedisError) -> [RedisValue] {
+        try send(commands, timeout: timeout) { reply throws(RedisError) in reply.value }
+    }
+
+    /// Sends commands in one pipeline and decodes their replies in place, in order: `decode` reads each
+    /// reply where hiredis parsed it (see ``RedisReplyView``), so no ``RedisValue`` is made.
+    ///
+    /// Every reply of the pipeline is read before the first is decoded, so a decoder that throws leaves the
+    /// connection in step with the server. `EVALSHA` replies of `NOSCRIPT` are retried as `EVAL` with the
+    /// script's source, after the rest of the pipeline, as ``send(_:timeout:)`` does.
+    public func send<Decoded>(
+        _ commands: [RedisCommand], timeout: Duration? = nil, decoding decode: (RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
         guard !commands.isEmpty else { return [] }
-        var replies = try roundTrip(commands, timeout: timeout)
-        for index in replies.indices {
-            if let message = replies[index].errorMessage, message.hasPrefix("NOSCRIPT"),
-               let fallback = commands[index].evalFallback {
-                replies[index] = try roundTrip([fallback], timeout: timeout)[0]
+        return try roundTrip(commands, on: liveContext(), timeout: timeout) { index, reply throws(RedisError) in
+            if reply.isError(startingWith: "NOSCRIPT"), let fallback = commands[index].evalFallback {
+                return try roundTrip([fallback], on: liveContext(), timeout: timeout) { _, reply throws(RedisError) in
+                    try decode(reply)
+                }[0]
             }
+            return try decode(reply)
         }
-        return replies
     }
 
     /// The open hiredis context, if any, for extensions that read without sending.
@@ -68,14 +80,12 @@ public final class RedisConnection {
 
     // MARK: - Round trips
 
-    private func roundTrip(_ commands: [RedisCommand], timeout: Duration?) throws(RedisError) -> [RedisValue] {
-        try roundTrip(commands, on: liveContext(), timeout: timeout)
-    }
-
-    /// Writes the commands and reads one reply each. On failure the context is freed (see ``fail``).
-    private func roundTrip(
-        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?
-    ) throws(RedisError) -> [RedisValue] {
+    /// Writes the commands, reads one reply each, then decodes them in order with their index; the replies
+    /// are freed when it returns. On a connection failure the context is freed (see ``fail``).
+    private func roundTrip<Decoded>(
+        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?,
+        decode: (Int, RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
         try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
         // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
         let encoded = RedisCommand.encode(commands)
@@ -83,18 +93,22 @@ public final class RedisConnection {
             buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else { throw fail(context, during: commands.first) }
-        var replies: [RedisValue] = []
-        replies.reserveCapacity(commands.count)
+        var raw: [UnsafeMutableRawPointer] = []
+        raw.reserveCapacity(commands.count)
+        defer { for reply in raw { freeReplyObject(reply) } }
         for command in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
                 throw fail(context, during: command, timeout: timeout)
             }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            replies.append(RedisValue(copying: reply))
-            freeReplyObject(raw)
+            raw.append(reply)
         }
-        return replies
+        var decoded: [Decoded] = []
+        decoded.reserveCapacity(commands.count)
+        for (index, reply) in raw.enumerated() {
+            decoded.append(try decode(index, RedisReplyView(reply.assumingMemoryBound(to: redisReply.self))))
+        }
+        return decoded
     }
 
     /// Returns an open context, connecting (with backoff after failures) when there is none or the server
@@ -150,9 +164,9 @@ public final class RedisConnection {
             commands.append(RedisCommand("SELECT", configuration.database))
         }
         guard !commands.isEmpty else { return }
-        let replies = try roundTrip(commands, on: context, timeout: nil)
-        for (command, reply) in zip(commands, replies) {
-            if let message = reply.errorMessage {
+        let errors = try roundTrip(commands, on: context, timeout: nil) { _, reply throws(RedisError) in reply.errorMessage }
+        for (command, error) in zip(commands, errors) {
+            if let message = error {
                 redisFree(context)
                 throw RedisError(code: .connect, message: "\(command.name) at \(configuration.address) failed: \(message)")
             }
@@ -208,41 +222,6 @@ public final class RedisConnection {
         var request = duration.timespec
         var remaining = Glibc.timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-}
-
-extension RedisValue {
-    /// Copies a hiredis reply (and its elements) into Swift values. The caller frees the reply.
-    init(copying reply: UnsafeMutablePointer<redisReply>) {
-        let value = reply.pointee
-        switch value.type {
-        case REDIS_REPLY_STRING:
-            self = .bulk(Self.bytes(value.str, value.len))
-        case REDIS_REPLY_STATUS:
-            self = .status(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            self = .error(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            self = .integer(Int(value.integer))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisValue] = []
-            elements.reserveCapacity(value.elements)
-            for index in 0..<value.elements {
-                if let element = value.element[index] {
-                    elements.append(RedisValue(copying: element))
-                } else {
-                    elements.append(.null)
-                }
-            }
-            self = .array(elements)
-        default:
-            self = .null
-        }
-    }
-
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
-        guard let pointer, length > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 }
 
