@@ -11,13 +11,26 @@ import Glibc
 ///
 /// A hiredis context cannot be reused after an error, so any connection failure discards it; the next
 /// command connects again, waiting with exponential backoff while the server stays unreachable.
+///
+/// Round trips cost no system call beyond their own write and reads:
+/// - A connection idle for ``RedisConfiguration/idlePeerCheck`` or longer (since its last reply) first
+///   checks, with one `poll`, whether the server closed it meanwhile (a restart), and then reconnects before
+///   sending. A server that closes a connection busier than that is noticed by the command that follows, which
+///   fails (``RedisError/Code/closed``); the command after it connects again.
+/// - The socket's timeout is set only when it changes. A connection that has served a command with a timeout
+///   longer than the command timeout (a blocking read such as `XREADGROUP … BLOCK`) keeps that longer
+///   timeout for the commands that follow without one, instead of switching back and forth around every
+///   blocking read; a command given its own timeout always gets exactly that.
 public final class RedisConnection {
     /// Where this connection goes.
     public let configuration: RedisConfiguration
     private var context: UnsafeMutablePointer<redisContext>?
     private var reconnectDelay: Duration = .zero
     private var nextAttempt: ContinuousClock.Instant?
+    /// The socket's timeout; `.zero` when not set since connecting.
     private var currentTimeout: Duration
+    /// When the last reply came.
+    private var lastReply: ContinuousClock.Instant = .now
 
     private static let initialBackoff: Duration = .milliseconds(20)
     private static let maximumBackoff: Duration = .seconds(2)
@@ -86,7 +99,7 @@ public final class RedisConnection {
         _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?,
         decode: (Int, RedisReplyView) throws(RedisError) -> Decoded
     ) throws(RedisError) -> [Decoded] {
-        try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
+        try applyTimeout(timeout, on: context)
         // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
         let encoded = RedisCommand.encode(commands)
         let status = encoded.withUnsafeBufferPointer { buffer in
@@ -99,10 +112,11 @@ public final class RedisConnection {
         for command in commands {
             var reply: UnsafeMutableRawPointer?
             guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
-                throw fail(context, during: command, timeout: timeout)
+                throw fail(context, during: command)
             }
             raw.append(reply)
         }
+        lastReply = .now
         var decoded: [Decoded] = []
         decoded.reserveCapacity(commands.count)
         for (index, reply) in raw.enumerated() {
@@ -112,10 +126,11 @@ public final class RedisConnection {
     }
 
     /// Returns an open context, connecting (with backoff after failures) when there is none or the server
-    /// has closed the idle one (for example because it restarted).
+    /// has closed an idle one (for example because it restarted).
     private func liveContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         if let context {
-            if Self.peerHasClosed(context) { close() } else { return context }
+            let idle = ContinuousClock.now - lastReply >= configuration.idlePeerCheck
+            if idle && Self.peerHasClosed(context) { close() } else { return context }
         }
         if let nextAttempt {
             let wait = nextAttempt - .now
@@ -146,6 +161,7 @@ public final class RedisConnection {
             throw RedisError(code: .connect, message: what)
         }
         currentTimeout = .zero
+        lastReply = .now
         try handshake(context)
         return context
     }
@@ -173,7 +189,10 @@ public final class RedisConnection {
         }
     }
 
-    private func applyTimeout(_ timeout: Duration, on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+    /// Sets the socket's timeout for a round trip, when it changes: `timeout` when given; else the command
+    /// timeout, or the longer timeout the socket already has (see the type's documentation).
+    private func applyTimeout(_ timeout: Duration?, on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        let timeout = timeout ?? max(configuration.commandTimeout, currentTimeout)
         guard timeout != currentTimeout else { return }
         guard redisSetTimeout(context, timeout.timeval) == REDIS_OK else {
             throw fail(context, during: nil)
@@ -182,16 +201,16 @@ public final class RedisConnection {
     }
 
     /// Turns the context's error into a ``RedisError`` and discards the context.
-    func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?, timeout: Duration? = nil) -> RedisError {
+    func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?) -> RedisError {
         let code = context.pointee.err
         let savedErrno = errno
         let reason = Self.errorText(context)
         let what = command.map { " during \($0.name)" } ?? ""
         if self.context == context { self.context = nil }
         redisFree(context)
+        let limit = currentTimeout
         currentTimeout = .zero
         if code == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK) {
-            let limit = timeout ?? configuration.commandTimeout
             return RedisError(code: .timeout, message: "timeout after \(limit.milliseconds) ms waiting for \(configuration.address)\(what)")
         }
         if code == REDIS_ERR_EOF {
@@ -211,7 +230,7 @@ public final class RedisConnection {
     }
 
     /// Whether the server has closed an idle connection: its socket reads as end-of-file (or has bytes nobody
-    /// asked for). Costs one `poll` with a zero timeout.
+    /// asked for). Costs one `poll` with a zero timeout, so it is asked only after ``RedisConfiguration/idlePeerCheck``.
     private static func peerHasClosed(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
         var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&descriptor, 1, 0)
