@@ -1,3 +1,5 @@
+import Redis
+
 /// One message read from a stream: the envelope the bus fills in, and the payload a receiver supplied.
 public struct Message: Sendable, Hashable {
     /// The topic (and so the stream) it was read from.
@@ -16,6 +18,8 @@ public struct Message: Sendable, Hashable {
     public let payload: [String: String]
     /// The partition of the topic's stream it was read from; `nil` when streams are not partitioned.
     public let partition: Partition?
+    /// The stream it was read from: the topic's key, or its partition's.
+    public let streamKey: String
     /// Whether its chain is traced: the optional envelope field `traced` (`1`), set at the chain's root by the
     /// sample or the goal's own `trace` flag, and carried downstream.
     public let traced: Bool
@@ -39,6 +43,7 @@ public struct Message: Sendable, Hashable {
         self.traced = traced
         self.replayGroup = replayGroup
         self.partition = partition
+        self.streamKey = topic.key(partition: partition)
         self.entryID = entryID
         self.id = id
         self.atMs = atMs
@@ -64,8 +69,37 @@ public struct Message: Sendable, Hashable {
         )
     }
 
-    /// The stream it was read from: the topic's key, or its partition's.
-    public var streamKey: String { topic.key(partition: partition) }
+    /// Decodes a stream entry's fields as read (alternating field/value replies), straight into the envelope
+    /// and the payload: the envelope fields are picked out as they come, so no dictionary of all the fields is
+    /// made first. `nil` when the envelope is incomplete or malformed, as ``init(topic:entryID:fields:partition:)``.
+    public init?(topic: Topic, entryID: String, fields: RedisReplyView, partition: Partition? = nil) {
+        var id: String?
+        var atText: String?
+        var cause: String?
+        var trace: String?
+        var traced: String?
+        var replayGroup: String?
+        var payload: [String: String] = [:]
+        payload.reserveCapacity(fields.count / 2)
+        fields.forEachPair { field, value in
+            guard let name = field.string, let text = value.string else { return }
+            switch name {
+            case "id": id = text
+            case "at_ms": atText = text
+            case "cause": cause = text
+            case "trace": trace = text
+            case "signal": break
+            case Self.tracedField: traced = text
+            case Self.replayGroupField: replayGroup = text
+            default: payload[name] = text
+            }
+        }
+        guard let id, !id.isEmpty, let atText, let atMs = Int64(atText) else { return nil }
+        self.init(
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, payload: payload,
+            partition: partition, traced: traced == "1", replayGroup: replayGroup
+        )
+    }
 
     /// A payload field.
     public subscript(field: String) -> String? { payload[field] }
