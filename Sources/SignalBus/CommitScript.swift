@@ -45,10 +45,13 @@ enum CommitScript {
         arguments.append(configuration.traceSeconds)
         arguments.append(configuration.redeliverySeconds)
         arguments.append(parts.count)
+        // One buffer for every part's arguments, emptied between parts.
+        var encoded = RedisArguments(reservingBytes: 1024)
         for part in parts {
             // Each part's arguments are preceded by the (1-based) index just past them, so the script
             // can skip the rest of an acknowledged entry's, a duplicate's or a conflict's.
-            let encoded = encode(part, keys: &keys)
+            encoded.removeAll()
+            encode(part, keys: &keys, into: &encoded)
             arguments.append(arguments.count + 1 + encoded.count + 1)
             arguments.append(contentsOf: encoded)
         }
@@ -79,8 +82,7 @@ enum CommitScript {
         }
     }
 
-    private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
-        var arguments = RedisArguments(reservingBytes: 1024)
+    private static func encode(_ part: CommitPart, keys: inout KeyTable, into arguments: inout RedisArguments) {
         let message = part.message
         switch part.guarding {
         case .acknowledges(let dead, let deliveries):
@@ -114,12 +116,12 @@ enum CommitScript {
         for entry in part.emissions {
             arguments.append(keys.index(of: entry.emission.topic.key(partition: message.partition)))
             arguments.append(entry.emission.topic.key)
-            var fields: [(String, String)] = [
+            var envelope: [(String, String)] = [
                 ("id", entry.id), ("signal", entry.emission.topic.name), ("at_ms", String(message.atMs)),
                 ("cause", message.id), ("trace", message.trace),
             ]
-            if part.traced { fields.append(("traced", "1")) }
-            BusLua.appendMessage(fields + entry.emission.payload, to: &arguments)
+            if part.traced { envelope.append(("traced", "1")) }
+            BusLua.appendMessage(envelope, entry.emission.payload, to: &arguments)
         }
 
         if let trace = part.trace {
@@ -138,7 +140,6 @@ enum CommitScript {
         } else {
             arguments.append("0")
         }
-        return arguments
     }
 
     /// Reads the script's reply: one result per message, in order.
