@@ -5,6 +5,12 @@ public enum Hex {
     @usableFromInline
     static let lowercaseDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// The lowercase hex digit of `value` (0–15), as ASCII.
+    @inlinable
+    public static func digit(_ value: UInt8) -> UInt8 {
+        lowercaseDigits[Int(value)]
+    }
+
     /// Appends the two lowercase digits of `byte` to `output`.
     @inlinable
     public static func append(_ byte: UInt8, to output: inout [UInt8]) {

@@ -22,6 +22,12 @@ public struct RedisArguments: Sendable, Hashable {
         lengths.append(storage.count - before)
     }
 
+    /// Removes every argument, keeping the room they took for the next ones.
+    public mutating func removeAll() {
+        storage.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+    }
+
     /// Appends every argument of `other`, in order.
     public mutating func append(contentsOf other: RedisArguments) {
         storage += other.storage

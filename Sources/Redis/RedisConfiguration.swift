@@ -14,6 +14,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var connectTimeout: Duration
     /// How long to wait for a reply before the connection is declared broken.
     public var commandTimeout: Duration
+    /// How long a connection may go without a reply before its next command first checks that the server has
+    /// not closed it meanwhile (one `poll`); a busier connection skips the check (see ``RedisConnection``).
+    public var idlePeerCheck: Duration
 
     /// Creates a configuration; defaults match a local redis-server.
     public init(
@@ -23,7 +26,8 @@ public struct RedisConfiguration: Sendable, Hashable {
         password: String? = nil,
         database: Int = 0,
         connectTimeout: Duration = .seconds(2),
-        commandTimeout: Duration = .seconds(5)
+        commandTimeout: Duration = .seconds(5),
+        idlePeerCheck: Duration = .seconds(1)
     ) {
         self.host = host
         self.port = port
@@ -32,6 +36,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.database = database
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
+        self.idlePeerCheck = idlePeerCheck
     }
 
     /// Parses `redis://[user:password@]host:port[/db]`.

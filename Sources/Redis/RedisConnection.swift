@@ -11,13 +11,26 @@ import Glibc
 ///
 /// A hiredis context cannot be reused after an error, so any connection failure discards it; the next
 /// command connects again, waiting with exponential backoff while the server stays unreachable.
+///
+/// Round trips cost no system call beyond their own write and reads:
+/// - A connection idle for ``RedisConfiguration/idlePeerCheck`` or longer (since its last reply) first
+///   checks, with one `poll`, whether the server closed it meanwhile (a restart), and then reconnects before
+///   sending. A server that closes a connection busier than that is noticed by the command that follows, which
+///   fails (``RedisError/Code/closed``); the command after it connects again.
+/// - The socket's timeout is set only when it changes. A connection that has served a command with a timeout
+///   longer than the command timeout (a blocking read such as `XREADGROUP … BLOCK`) keeps that longer
+///   timeout for the commands that follow without one, instead of switching back and forth around every
+///   blocking read; a command given its own timeout always gets exactly that.
 public final class RedisConnection {
     /// Where this connection goes.
     public let configuration: RedisConfiguration
     private var context: UnsafeMutablePointer<redisContext>?
     private var reconnectDelay: Duration = .zero
     private var nextAttempt: ContinuousClock.Instant?
+    /// The socket's timeout; `.zero` when not set since connecting.
     private var currentTimeout: Duration
+    /// When the last reply came.
+    private var lastReply: ContinuousClock.Instant = .now
 
     private static let initialBackoff: Duration = .milliseconds(20)
     private static let maximumBackoff: Duration = .seconds(2)
@@ -46,15 +59,27 @@ public final class RedisConnection {
     /// `EVALSHA` replies of `NOSCRIPT` are retried as `EVAL` with the script's source, after the rest of the
     /// pipeline (a script that was not cached did not run, so only its position in the pipeline changes).
     public func send(_ commands: [RedisCommand], timeout: Duration? = nil) throws(RedisError) -> [RedisValue] {
+        try send(commands, timeout: timeout) { reply throws(RedisError) in reply.value }
+    }
+
+    /// Sends commands in one pipeline and decodes their replies in place, in order: `decode` reads each
+    /// reply where hiredis parsed it (see ``RedisReplyView``), so no ``RedisValue`` is made.
+    ///
+    /// Every reply of the pipeline is read before the first is decoded, so a decoder that throws leaves the
+    /// connection in step with the server. `EVALSHA` replies of `NOSCRIPT` are retried as `EVAL` with the
+    /// script's source, after the rest of the pipeline, as ``send(_:timeout:)`` does.
+    public func send<Decoded>(
+        _ commands: [RedisCommand], timeout: Duration? = nil, decoding decode: (RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
         guard !commands.isEmpty else { return [] }
-        var replies = try roundTrip(commands, timeout: timeout)
-        for index in replies.indices {
-            if let message = replies[index].errorMessage, message.hasPrefix("NOSCRIPT"),
-               let fallback = commands[index].evalFallback {
-                replies[index] = try roundTrip([fallback], timeout: timeout)[0]
+        return try roundTrip(commands, on: liveContext(), timeout: timeout) { index, reply throws(RedisError) in
+            if reply.isError(startingWith: "NOSCRIPT"), let fallback = commands[index].evalFallback {
+                return try roundTrip([fallback], on: liveContext(), timeout: timeout) { _, reply throws(RedisError) in
+                    try decode(reply)
+                }[0]
             }
+            return try decode(reply)
         }
-        return replies
     }
 
     /// The open hiredis context, if any, for extensions that read without sending.
@@ -68,40 +93,44 @@ public final class RedisConnection {
 
     // MARK: - Round trips
 
-    private func roundTrip(_ commands: [RedisCommand], timeout: Duration?) throws(RedisError) -> [RedisValue] {
-        try roundTrip(commands, on: liveContext(), timeout: timeout)
-    }
-
-    /// Writes the commands and reads one reply each. On failure the context is freed (see ``fail``).
-    private func roundTrip(
-        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?
-    ) throws(RedisError) -> [RedisValue] {
-        try applyTimeout(timeout ?? configuration.commandTimeout, on: context)
+    /// Writes the commands, reads one reply each, then decodes them in order with their index; the replies
+    /// are freed when it returns. On a connection failure the context is freed (see ``fail``).
+    private func roundTrip<Decoded>(
+        _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?,
+        decode: (Int, RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
+        try applyTimeout(timeout, on: context)
         // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
         let encoded = RedisCommand.encode(commands)
         let status = encoded.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
         }
         guard status == REDIS_OK else { throw fail(context, during: commands.first) }
-        var replies: [RedisValue] = []
-        replies.reserveCapacity(commands.count)
+        var raw: [UnsafeMutableRawPointer] = []
+        raw.reserveCapacity(commands.count)
+        defer { for reply in raw { freeReplyObject(reply) } }
         for command in commands {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-                throw fail(context, during: command, timeout: timeout)
+            var reply: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
+                throw fail(context, during: command)
             }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            replies.append(RedisValue(copying: reply))
-            freeReplyObject(raw)
+            raw.append(reply)
         }
-        return replies
+        lastReply = .now
+        var decoded: [Decoded] = []
+        decoded.reserveCapacity(commands.count)
+        for (index, reply) in raw.enumerated() {
+            decoded.append(try decode(index, RedisReplyView(reply.assumingMemoryBound(to: redisReply.self))))
+        }
+        return decoded
     }
 
     /// Returns an open context, connecting (with backoff after failures) when there is none or the server
-    /// has closed the idle one (for example because it restarted).
+    /// has closed an idle one (for example because it restarted).
     private func liveContext() throws(RedisError) -> UnsafeMutablePointer<redisContext> {
         if let context {
-            if Self.peerHasClosed(context) { close() } else { return context }
+            let idle = ContinuousClock.now - lastReply >= configuration.idlePeerCheck
+            if idle && Self.peerHasClosed(context) { close() } else { return context }
         }
         if let nextAttempt {
             let wait = nextAttempt - .now
@@ -132,6 +161,7 @@ public final class RedisConnection {
             throw RedisError(code: .connect, message: what)
         }
         currentTimeout = .zero
+        lastReply = .now
         try handshake(context)
         return context
     }
@@ -150,16 +180,19 @@ public final class RedisConnection {
             commands.append(RedisCommand("SELECT", configuration.database))
         }
         guard !commands.isEmpty else { return }
-        let replies = try roundTrip(commands, on: context, timeout: nil)
-        for (command, reply) in zip(commands, replies) {
-            if let message = reply.errorMessage {
+        let errors = try roundTrip(commands, on: context, timeout: nil) { _, reply throws(RedisError) in reply.errorMessage }
+        for (command, error) in zip(commands, errors) {
+            if let message = error {
                 redisFree(context)
                 throw RedisError(code: .connect, message: "\(command.name) at \(configuration.address) failed: \(message)")
             }
         }
     }
 
-    private func applyTimeout(_ timeout: Duration, on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+    /// Sets the socket's timeout for a round trip, when it changes: `timeout` when given; else the command
+    /// timeout, or the longer timeout the socket already has (see the type's documentation).
+    private func applyTimeout(_ timeout: Duration?, on context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
+        let timeout = timeout ?? max(configuration.commandTimeout, currentTimeout)
         guard timeout != currentTimeout else { return }
         guard redisSetTimeout(context, timeout.timeval) == REDIS_OK else {
             throw fail(context, during: nil)
@@ -168,16 +201,16 @@ public final class RedisConnection {
     }
 
     /// Turns the context's error into a ``RedisError`` and discards the context.
-    func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?, timeout: Duration? = nil) -> RedisError {
+    func fail(_ context: UnsafeMutablePointer<redisContext>, during command: RedisCommand?) -> RedisError {
         let code = context.pointee.err
         let savedErrno = errno
         let reason = Self.errorText(context)
         let what = command.map { " during \($0.name)" } ?? ""
         if self.context == context { self.context = nil }
         redisFree(context)
+        let limit = currentTimeout
         currentTimeout = .zero
         if code == REDIS_ERR_IO && (savedErrno == EAGAIN || savedErrno == EWOULDBLOCK) {
-            let limit = timeout ?? configuration.commandTimeout
             return RedisError(code: .timeout, message: "timeout after \(limit.milliseconds) ms waiting for \(configuration.address)\(what)")
         }
         if code == REDIS_ERR_EOF {
@@ -197,7 +230,7 @@ public final class RedisConnection {
     }
 
     /// Whether the server has closed an idle connection: its socket reads as end-of-file (or has bytes nobody
-    /// asked for). Costs one `poll` with a zero timeout.
+    /// asked for). Costs one `poll` with a zero timeout, so it is asked only after ``RedisConfiguration/idlePeerCheck``.
     private static func peerHasClosed(_ context: UnsafeMutablePointer<redisContext>) -> Bool {
         var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&descriptor, 1, 0)
@@ -208,41 +241,6 @@ public final class RedisConnection {
         var request = duration.timespec
         var remaining = Glibc.timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-}
-
-extension RedisValue {
-    /// Copies a hiredis reply (and its elements) into Swift values. The caller frees the reply.
-    init(copying reply: UnsafeMutablePointer<redisReply>) {
-        let value = reply.pointee
-        switch value.type {
-        case REDIS_REPLY_STRING:
-            self = .bulk(Self.bytes(value.str, value.len))
-        case REDIS_REPLY_STATUS:
-            self = .status(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            self = .error(String(decoding: Self.bytes(value.str, value.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            self = .integer(Int(value.integer))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RedisValue] = []
-            elements.reserveCapacity(value.elements)
-            for index in 0..<value.elements {
-                if let element = value.element[index] {
-                    elements.append(RedisValue(copying: element))
-                } else {
-                    elements.append(.null)
-                }
-            }
-            self = .array(elements)
-        default:
-            self = .null
-        }
-    }
-
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
-        guard let pointer, length > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 }
 

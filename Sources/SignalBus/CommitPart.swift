@@ -1,6 +1,9 @@
 /// What one commit script call does for one message: all of it on one server; in a Redis Cluster, where a
 /// script's keys must share a hash slot, the share of the message that lies in one slot.
-struct CommitPart {
+///
+/// A class: a part is planned once and then handed from plan to pipeline to script call, where a struct of
+/// this size would be copied at every step.
+final class CommitPart {
     /// What a commit must find unchanged in one hash: whether it existed (when that was read) and the fields
     /// read with their values (`nil`: absent).
     typealias ReadCheck = (key: String, existed: Bool?, fields: [(String, String?)])
@@ -28,6 +31,22 @@ struct CommitPart {
     let traceIndexKey: String?
     /// Whether the emissions carry `traced` = `1`, so downstream groups trace the chain too.
     let traced: Bool
+
+    init(
+        message: Message, guarding: Guard, clearError: (key: String, field: String)?, reads: [ReadCheck], writes: [Write],
+        emissions: [(emission: Emission, id: String)], trace: (key: String, field: String, entry: [UInt8])?,
+        traceIndexKey: String?, traced: Bool
+    ) {
+        self.message = message
+        self.guarding = guarding
+        self.clearError = clearError
+        self.reads = reads
+        self.writes = writes
+        self.emissions = emissions
+        self.trace = trace
+        self.traceIndexKey = traceIndexKey
+        self.traced = traced
+    }
 
     /// A key in the part's hash slot: its stream's, or its marker's.
     var slotKey: String {

@@ -45,10 +45,13 @@ enum CommitScript {
         arguments.append(configuration.traceSeconds)
         arguments.append(configuration.redeliverySeconds)
         arguments.append(parts.count)
+        // One buffer for every part's arguments, emptied between parts.
+        var encoded = RedisArguments(reservingBytes: 1024)
         for part in parts {
             // Each part's arguments are preceded by the (1-based) index just past them, so the script
             // can skip the rest of an acknowledged entry's, a duplicate's or a conflict's.
-            let encoded = encode(part, keys: &keys)
+            encoded.removeAll()
+            encode(part, keys: &keys, into: &encoded)
             arguments.append(arguments.count + 1 + encoded.count + 1)
             arguments.append(contentsOf: encoded)
         }
@@ -88,8 +91,7 @@ enum CommitScript {
         static let traced = 16
     }
 
-    private static func encode(_ part: CommitPart, keys: inout KeyTable) -> RedisArguments {
-        var arguments = RedisArguments(reservingBytes: 1024)
+    private static func encode(_ part: CommitPart, keys: inout KeyTable, into arguments: inout RedisArguments) {
         let message = part.message
         var flags = 0
         if part.acknowledges { flags += Flag.finishes }
@@ -126,18 +128,9 @@ enum CommitScript {
             arguments.append(atMs)
             arguments.append(message.id)
             arguments.append(message.trace)
-            var shared: [UInt8] = []
-            shared.reserveCapacity(96)
-            appendMember("at_ms", atMs, to: &shared)
-            shared.append(UInt8(ascii: ","))
-            appendMember("cause", message.id, to: &shared)
-            shared.append(UInt8(ascii: ","))
-            appendMember("trace", message.trace, to: &shared)
-            if part.traced {
-                shared.append(UInt8(ascii: ","))
-                appendMember(Message.tracedField, "1", to: &shared)
-            }
-            arguments.append(shared)
+            var shared = [("at_ms", atMs), ("cause", message.id), ("trace", message.trace)]
+            if part.traced { shared.append((Message.tracedField, "1")) }
+            arguments.append(JSONMembers(shared))
         }
         for entry in part.emissions {
             let stream = entry.emission.topic.key(partition: message.partition)
@@ -145,15 +138,11 @@ enum CommitScript {
             arguments.append(stream == entry.emission.topic.key ? "" : entry.emission.topic.key)
             arguments.append(entry.id)
             arguments.append(entry.emission.payload.count)
-            var json: [UInt8] = []
-            json.reserveCapacity(entry.emission.payload.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 6 })
-            for (index, (field, value)) in entry.emission.payload.enumerated() {
+            for (field, value) in entry.emission.payload {
                 arguments.append(field)
                 arguments.append(value)
-                if index > 0 { json.append(UInt8(ascii: ",")) }
-                appendMember(field, value, to: &json)
             }
-            arguments.append(json)
+            arguments.append(JSONMembers(entry.emission.payload))
         }
 
         if let trace = part.trace {
@@ -166,14 +155,25 @@ enum CommitScript {
             arguments.append(Int(message.atMs))
             arguments.append(message.trace)
         }
-        return arguments
     }
 
-    /// `"name":"value"`, both quoted as JSON.
-    private static func appendMember(_ name: String, _ value: String, to json: inout [UInt8]) {
-        JSONText.appendQuoted(name, to: &json)
-        json.append(UInt8(ascii: ":"))
-        JSONText.appendQuoted(value, to: &json)
+    /// Fields as the members of a JSON object of strings, without its braces (`"name":"value",…`), written
+    /// as one argument straight into the arguments' buffer.
+    private struct JSONMembers: RedisArgument {
+        let members: [(String, String)]
+
+        init(_ members: [(String, String)]) {
+            self.members = members
+        }
+
+        func appendRedisBytes(to buffer: inout [UInt8]) {
+            for (index, (name, value)) in members.enumerated() {
+                if index > 0 { buffer.append(UInt8(ascii: ",")) }
+                JSONText.appendQuoted(name, to: &buffer)
+                buffer.append(UInt8(ascii: ":"))
+                JSONText.appendQuoted(value, to: &buffer)
+            }
+        }
     }
 
     /// Reads the script's reply: one result per message, in order.

@@ -77,20 +77,48 @@ final class ConsumerWorker {
         try connection.send(command, timeout: timeout).checked()
     }
 
-    /// Reads new messages from every stream of the group, sorted by event time.
+    /// Reads new messages from every stream of the group, sorted by event time. The reply is decoded in
+    /// place, each entry straight into its ``Message``; malformed entries go to the dead letters.
     private func readBatch() throws -> [(Message, Int)] {
-        let entries = try core.entries(read: connection.send(core.readCommand, timeout: core.readTimeout))
-        let messages = try entries.compactMap { try decode($0) }.map { ($0, 1) }
-        // Streams are read together but ordered apart; apply events in event-time order.
-        return messages.enumerated().sorted { lhs, rhs in
-            (lhs.element.0.atMs, lhs.offset) < (rhs.element.0.atMs, rhs.offset)
-        }.map(\.element)
+        var malformed: [DeliveredEntry] = []
+        var messages = try connection.send(core.readCommand, timeout: core.readTimeout) { reply throws(RedisError) in
+            var messages: [Message] = []
+            try core.forEachStream(read: reply) { stream, entries in
+                guard let topic = topicsByStream[stream] else { return }
+                messages.reserveCapacity(messages.count + entries.count)
+                for index in 0..<entries.count {
+                    let entry = entries[index]
+                    guard entry.count == 2, let id = entry[0].string else { continue }
+                    if let message = Message(topic: topic, entryID: id, fields: entry[1], partition: partition) {
+                        messages.append(message)
+                    } else {
+                        malformed.append(DeliveredEntry(stream: stream, id: id, fields: entry[1].fieldMap, deliveries: 1))
+                    }
+                }
+            }
+            return messages
+        }
+        for entry in malformed { try deadLetterMalformed(entry) }
+        // Streams are read together but ordered apart; apply events in event-time order (a stable sort, and
+        // none when the batch is in order already, as one stream's is).
+        if !messages.indices.dropFirst().allSatisfy({ messages[$0 - 1].atMs <= messages[$0].atMs }) {
+            messages = messages.enumerated().sorted { lhs, rhs in
+                (lhs.element.atMs, lhs.offset) < (rhs.element.atMs, rhs.offset)
+            }.map(\.element)
+        }
+        return messages.map { ($0, 1) }
     }
 
     /// Decodes a stream entry; a malformed one goes straight to the dead letters.
     func decode(_ entry: DeliveredEntry) throws -> Message? {
         guard let topic = topicsByStream[entry.stream] else { return nil }
         if let message = Message(topic: topic, entryID: entry.id, fields: entry.fields, partition: partition) { return message }
+        try deadLetterMalformed(entry)
+        return nil
+    }
+
+    /// Moves a malformed entry to the dead letters.
+    private func deadLetterMalformed(_ entry: DeliveredEntry) throws {
         logger.error("malformed message moved to dead letters", metadata: ["stream": .string(entry.stream), "entry": .string(entry.id)])
         try deadLetter(
             try connection.send(core.deadLetterCommand(
@@ -98,7 +126,6 @@ final class ConsumerWorker {
             )),
             entry: entry, error: Self.malformed
         )
-        return nil
     }
 
     static let malformed = "malformed envelope: id and at_ms are required"
@@ -111,8 +138,9 @@ final class ConsumerWorker {
         prefetch(batch.map(\.0))
         for (message, deliveries) in batch {
             do {
-                waiting.append(try prepare(message, deliveries: deliveries, inBatch: true))
-                waitingKeys.formUnion(waiting[waiting.count - 1].writtenKeys)
+                let prepared = try prepare(message, deliveries: deliveries, inBatch: true)
+                waiting.append(prepared)
+                for (_, write) in prepared.context.writes { waitingKeys.insert(write.key) }
             } catch {
                 fail(message, deliveries: deliveries, error: error)
             }
@@ -151,9 +179,11 @@ final class ConsumerWorker {
     private func prefetch(keys: [String]) {
         var seen: Set<String> = []
         let keys = keys.filter { prefetched[$0] == nil && seen.insert($0).inserted }
-        guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }) else { return }
-        for (key, reply) in zip(keys, replies) where reply.errorMessage == nil {
-            prefetched[key] = reply.fieldMap
+        guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }, timeout: nil, decoding: {
+            $0.kind == .error ? nil : $0.fieldMap
+        }) else { return }
+        for (key, fields) in zip(keys, replies) {
+            if let fields { prefetched[key] = fields }
         }
     }
 
@@ -165,15 +195,18 @@ final class ConsumerWorker {
         } else if inBatch, let fields = prefetched[key] {
             return fields
         }
-        return try execute(RedisCommand("HGETALL", key)).fieldMap
+        return try connection.send(RedisCommand("HGETALL", key)) { reply throws(RedisError) in try reply.checked().fieldMap }
     }
 
     /// Sends the waiting commits in one script call, with one `XACK` per stream for the messages whose
     /// receivers all returned, and settles each; a commit that met changed state is handled again on its own.
     private func flush() {
-        let batch = waiting.filter { $0.plan != nil }
-        let acknowledged = waiting.filter { $0.plan == nil }
-        waiting = []
+        var batch: [PreparedCommit] = []
+        var acknowledged: [PreparedCommit] = []
+        for prepared in waiting {
+            if prepared.plan == nil { acknowledged.append(prepared) } else { batch.append(prepared) }
+        }
+        waiting.removeAll(keepingCapacity: true)
         for key in waitingKeys { prefetched[key] = nil }
         waitingKeys = []
         guard !batch.isEmpty || !acknowledged.isEmpty else { return }
@@ -209,9 +242,10 @@ final class ConsumerWorker {
         let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
             try load(key, inBatch: inBatch)
         }
-        var outcomes: [TraceEntry.Outcome] = []
         // A replayed dead letter is for the group that dead-lettered it only.
         let receivers = message.replayGroup.map { $0 == group.name } ?? true ? receiversByTopic[message.topic] ?? [] : []
+        var outcomes: [PreparedCommit.Outcome] = []
+        outcomes.reserveCapacity(receivers.count)
         for receiver in receivers {
             context.receiver = receiver.name
             let writesBefore = context.writes.count
@@ -225,22 +259,18 @@ final class ConsumerWorker {
             } else {
                 try receiver.effect(context)
             }
-            outcomes.append(TraceEntry.Outcome(
+            outcomes.append(PreparedCommit.Outcome(
                 receiver: receiver.name, acted: reason == nil, reason: reason ?? "",
-                published: context.emissions[emissionsBefore...].map {
-                    TraceRecord.Published(signal: $0.emission.topic.name, kind: $0.emission.topic.kind.rawValue, id: $0.id)
-                },
-                writes: context.writes[writesBefore...].map(\.write.summary)
+                emissions: emissionsBefore..<context.emissions.count, writes: writesBefore..<context.writes.count
             ))
         }
         let traced = !receivers.isEmpty
             && (message.traced || group.traceFlagKey(message).map { context.peek($0, field: "trace") == "1" } == true)
         let returnedOnly = context.writes.isEmpty && context.emissions.isEmpty && !traced && deliveries == 1
         // Reads of one hash came from one snapshot: nothing to check when nothing is written.
-        if returnedOnly && context.readSet.count <= 1 {
+        if returnedOnly && context.readHashCount <= 1 {
             return PreparedCommit(
-                message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: nil,
-                writtenKeys: []
+                message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: nil
             )
         }
         let trace = traced ? (
@@ -248,7 +278,7 @@ final class ConsumerWorker {
             field: TraceKeys.field(group: group.name, message: message.id),
             entry: TraceEntry(
                 atMs: message.atMs, topic: message.topic, message: message.id, cause: message.cause, group: group.name,
-                receivers: outcomes
+                receivers: outcomes.map { $0.traced(in: context) }
             ).json
         ) : nil
         let plan = try CommitPlan.make(
@@ -258,8 +288,7 @@ final class ConsumerWorker {
             configuration: configuration, cluster: connection.isCluster
         )
         return PreparedCommit(
-            message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: plan,
-            writtenKeys: Set(context.writes.map(\.write.key))
+            message: message, deliveries: deliveries, started: started, outcomes: outcomes, context: context, plan: plan
         )
     }
 
@@ -302,17 +331,17 @@ final class ConsumerWorker {
             let error = "Redis refused a write: \(reason)"
             if connection.isCluster, case .split = prepared.plan {
                 // A part outside the stream's slot gave its marker back: the entry stays pending and is retried.
-                fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: error), outcomes: prepared.outcomes)
+                fail(prepared.message, deliveries: prepared.deliveries, error: RedisError(code: .server, message: error), outcomes: prepared.traceOutcomes)
             } else {
                 metrics.message("dead_lettered", topic: topic)
                 messageLogger(prepared.message).error("a write was refused; the message moved to the dead letters", metadata: [
                     "error": .string(error), "dead": .string(DeadLetters.key(for: prepared.message.streamKey, cluster: connection.isCluster)),
                 ])
-                recordFailure(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.outcomes)
+                recordFailure(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.traceOutcomes)
             }
             return true
         case .interrupted(let error):
-            fail(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.outcomes)
+            fail(prepared.message, deliveries: prepared.deliveries, error: error, outcomes: prepared.traceOutcomes)
             return true
         }
     }
@@ -357,16 +386,53 @@ final class ConsumerWorker {
     }
 }
 
-/// A message whose receivers have run, with the commit that finishes it.
-struct PreparedCommit {
+/// A message whose receivers have run, with the commit that finishes it. A class: it is kept, filtered and
+/// handed on per message, where a struct this size would be copied each time.
+final class PreparedCommit {
+    /// One receiver's outcome; what it wrote and published is in the context, by position.
+    struct Outcome {
+        let receiver: String
+        let acted: Bool
+        let reason: String
+        /// Its emissions among the context's.
+        let emissions: Range<Int>
+        /// Its writes among the context's.
+        let writes: Range<Int>
+
+        /// The outcome as a trace records it: only traced and failed deliveries need the text.
+        func traced(in context: ReceiverContext) -> TraceEntry.Outcome {
+            TraceEntry.Outcome(
+                receiver: receiver, acted: acted, reason: reason,
+                published: context.emissions[emissions].map {
+                    TraceRecord.Published(signal: $0.emission.topic.name, kind: $0.emission.topic.kind.rawValue, id: $0.id)
+                },
+                writes: context.writes[writes].map(\.write.summary)
+            )
+        }
+    }
+
     let message: Message
     let deliveries: Int
     let started: ContinuousClock.Instant
-    let outcomes: [TraceEntry.Outcome]
+    let outcomes: [Outcome]
     /// What the receivers asked for.
     let context: ReceiverContext
     /// The commit; `nil` when every receiver returned in an untraced chain, and an `XACK` is all it takes.
+    /// The keys it writes are those of the context's writes: a later message reading one waits for it.
     let plan: CommitPlan?
-    /// The keys the commit writes; a later message reading one of them waits for this commit.
-    let writtenKeys: Set<String>
+
+    init(
+        message: Message, deliveries: Int, started: ContinuousClock.Instant, outcomes: [Outcome], context: ReceiverContext,
+        plan: CommitPlan?
+    ) {
+        self.message = message
+        self.deliveries = deliveries
+        self.started = started
+        self.outcomes = outcomes
+        self.context = context
+        self.plan = plan
+    }
+
+    /// The receivers' outcomes as a trace records them.
+    var traceOutcomes: [TraceEntry.Outcome] { outcomes.map { $0.traced(in: context) } }
 }

@@ -34,7 +34,7 @@ public final class HashSnapshot {
     /// A field's current value, as seen by this message.
     public subscript(field: String) -> String? {
         let value = fields[field]
-        if !written.contains(field), reads[field] == nil { reads[field] = .some(value) }
+        if written.isEmpty || !written.contains(field), reads[field] == nil { reads[field] = .some(value) }
         return value
     }
 

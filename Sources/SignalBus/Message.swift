@@ -1,27 +1,89 @@
+import Redis
+
 /// One message read from a stream: the envelope the bus fills in, and the payload a receiver supplied.
+///
+/// Its parts are kept in one immutable object, so the copies a message goes through while it is handled
+/// (its context, its commit, its trace) each cost one reference, not one per field.
 public struct Message: Sendable, Hashable {
+    private let storage: Storage
+
     /// The topic (and so the stream) it was read from.
-    public let topic: Topic
+    public var topic: Topic { storage.topic }
     /// The stream entry id (`1732600000000-0`), used to acknowledge it.
-    public let entryID: String
+    public var entryID: String { storage.entryID }
     /// The envelope id, unique per message; duplicates are recognised by it.
-    public let id: String
+    public var id: String { storage.id }
     /// Event time of the chain's root, Unix milliseconds.
-    public let atMs: Int64
+    public var atMs: Int64 { storage.atMs }
     /// The id of the message that caused this one; empty for a webhook event.
-    public let cause: String
+    public var cause: String { storage.cause }
     /// The id of the webhook event (or sweep/operator action) at the root of the chain.
-    public let trace: String
+    public var trace: String { storage.trace }
     /// The payload fields, flattened with dots (`goal_id`, `context.started`, `levels.0.target`).
-    public let payload: [String: String]
+    public var payload: [String: String] { storage.payload }
     /// The partition of the topic's stream it was read from; `nil` when streams are not partitioned.
-    public let partition: Partition?
+    public var partition: Partition? { storage.partition }
+    /// The stream it was read from: the topic's key, or its partition's.
+    public var streamKey: String { storage.streamKey }
     /// Whether its chain is traced: the optional envelope field `traced` (`1`), set at the chain's root by the
     /// sample or the goal's own `trace` flag, and carried downstream.
-    public let traced: Bool
+    public var traced: Bool { storage.traced }
     /// For a replayed dead letter, the one group that handles it (`replay.group`); every other group
     /// acknowledges it without running a receiver. `nil` for every other message.
-    public let replayGroup: String?
+    public var replayGroup: String? { storage.replayGroup }
+
+    /// A message's parts, immutable.
+    private final class Storage: Sendable, Hashable {
+        let topic: Topic
+        let entryID: String
+        let id: String
+        let atMs: Int64
+        let cause: String
+        let trace: String
+        let payload: [String: String]
+        let partition: Partition?
+        let streamKey: String
+        let traced: Bool
+        let replayGroup: String?
+
+        init(
+            topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
+            partition: Partition?, traced: Bool, replayGroup: String?
+        ) {
+            self.topic = topic
+            self.entryID = entryID
+            self.id = id
+            self.atMs = atMs
+            self.cause = cause
+            self.trace = trace
+            self.payload = payload
+            self.partition = partition
+            self.streamKey = topic.key(partition: partition)
+            self.traced = traced
+            self.replayGroup = replayGroup
+        }
+
+        static func == (lhs: Storage, rhs: Storage) -> Bool {
+            lhs === rhs || (
+                lhs.topic == rhs.topic && lhs.entryID == rhs.entryID && lhs.id == rhs.id && lhs.atMs == rhs.atMs
+                    && lhs.cause == rhs.cause && lhs.trace == rhs.trace && lhs.payload == rhs.payload
+                    && lhs.partition == rhs.partition && lhs.traced == rhs.traced && lhs.replayGroup == rhs.replayGroup
+            )
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(topic)
+            hasher.combine(entryID)
+            hasher.combine(id)
+            hasher.combine(atMs)
+            hasher.combine(cause)
+            hasher.combine(trace)
+            hasher.combine(payload)
+            hasher.combine(partition)
+            hasher.combine(traced)
+            hasher.combine(replayGroup)
+        }
+    }
 
     /// The envelope field names, in the order they are written.
     public static let envelopeFields = ["id", "signal", "at_ms", "cause", "trace"]
@@ -35,16 +97,10 @@ public struct Message: Sendable, Hashable {
         topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
         partition: Partition? = nil, traced: Bool = false, replayGroup: String? = nil
     ) {
-        self.topic = topic
-        self.traced = traced
-        self.replayGroup = replayGroup
-        self.partition = partition
-        self.entryID = entryID
-        self.id = id
-        self.atMs = atMs
-        self.cause = cause
-        self.trace = trace
-        self.payload = payload
+        storage = Storage(
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, payload: payload,
+            partition: partition, traced: traced, replayGroup: replayGroup
+        )
     }
 
     /// Decodes a stream entry's fields; `nil` when the envelope is incomplete or malformed.
@@ -64,11 +120,40 @@ public struct Message: Sendable, Hashable {
         )
     }
 
-    /// The stream it was read from: the topic's key, or its partition's.
-    public var streamKey: String { topic.key(partition: partition) }
+    /// Decodes a stream entry's fields as read (alternating field/value replies), straight into the envelope
+    /// and the payload: the envelope fields are picked out as they come, so no dictionary of all the fields is
+    /// made first. `nil` when the envelope is incomplete or malformed, as ``init(topic:entryID:fields:partition:)``.
+    public init?(topic: Topic, entryID: String, fields: RedisReplyView, partition: Partition? = nil) {
+        var id: String?
+        var atText: String?
+        var cause: String?
+        var trace: String?
+        var traced: String?
+        var replayGroup: String?
+        var payload: [String: String] = [:]
+        payload.reserveCapacity(fields.count / 2)
+        fields.forEachPair { field, value in
+            guard let name = field.string, let text = value.string else { return }
+            switch name {
+            case "id": id = text
+            case "at_ms": atText = text
+            case "cause": cause = text
+            case "trace": trace = text
+            case "signal": break
+            case Self.tracedField: traced = text
+            case Self.replayGroupField: replayGroup = text
+            default: payload[name] = text
+            }
+        }
+        guard let id, !id.isEmpty, let atText, let atMs = Int64(atText) else { return nil }
+        self.init(
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, payload: payload,
+            partition: partition, traced: traced == "1", replayGroup: replayGroup
+        )
+    }
 
     /// A payload field.
-    public subscript(field: String) -> String? { payload[field] }
+    public subscript(field: String) -> String? { storage.payload[field] }
 
     /// The chain's "now": the root event time in whole seconds (floor).
     public var now: Int64 {

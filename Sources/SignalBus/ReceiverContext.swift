@@ -16,7 +16,6 @@ public final class ReceiverContext {
     private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
     /// The receiver currently running, for deriving ids, tracing and errors.
     public internal(set) var receiver = ""
-    private var emittedByReceiver: [String: Int] = [:]
     /// Keys whose writes are committed as asked, one by one: written before the message loaded them, or with a
     /// write whose end result the local view cannot know (an increment of a field that is not an integer).
     private var writtenAsAsked: Set<String> = []
@@ -90,8 +89,9 @@ public final class ReceiverContext {
     /// - Returns: the new message's id.
     @discardableResult
     public func emit(_ topic: Topic, _ payload: [(String, String)]) -> String {
-        let index = emittedByReceiver[receiver, default: 0]
-        emittedByReceiver[receiver] = index + 1
+        // Its position among the receiver's emissions for this message (a handful at most).
+        var index = 0
+        for emission in emissions where emission.receiver == receiver { index += 1 }
         let id = MessageID.derived(cause: message.id, group: group, receiver: receiver, topic: topic, index: index)
         emissions.append((receiver, Emission(topic, payload), id))
         return id
@@ -100,10 +100,21 @@ public final class ReceiverContext {
     /// What the commit must find unchanged, per hash: whether it existed (when that was read) and the
     /// fields read with their values (`nil`: absent).
     var readSet: [(key: String, existed: Bool?, fields: [(String, String?)])] {
-        hashes.sorted { $0.key < $1.key }.compactMap { key, snapshot in
-            let fields = snapshot.reads.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            guard snapshot.existenceRead || !fields.isEmpty else { return nil }
+        func check(_ key: String, _ snapshot: HashSnapshot) -> (key: String, existed: Bool?, fields: [(String, String?)])? {
+            guard snapshot.existenceRead || !snapshot.reads.isEmpty else { return nil }
+            let fields = snapshot.reads.count == 1 ? snapshot.reads.map { ($0.key, $0.value) }
+                : snapshot.reads.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             return (key, snapshot.existenceRead ? snapshot.existedWhenLoaded : nil, fields)
         }
+        // Most messages read one hash: nothing to sort then.
+        if hashes.count == 1, let only = hashes.first { return check(only.key, only.value).map { [$0] } ?? [] }
+        return hashes.sorted { $0.key < $1.key }.compactMap { check($0.key, $0.value) }
+    }
+
+    /// How many hashes ``readSet`` has a check for, without building it.
+    var readHashCount: Int {
+        var count = 0
+        for snapshot in hashes.values where snapshot.existenceRead || !snapshot.reads.isEmpty { count += 1 }
+        return count
     }
 }

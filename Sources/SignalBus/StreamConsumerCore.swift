@@ -87,6 +87,20 @@ public final class StreamConsumerCore {
         return entries
     }
 
+    /// Walks ``readCommand``'s reply in place, stream by stream: `body` gets each stream's key and its
+    /// entries, an array of `[id, [field, value, …]]`, each delivered for the first time.
+    /// - Throws: ``RedisError`` for an error reply (`NOGROUP` when the group went missing).
+    public func forEachStream(
+        read reply: RedisReplyView, _ body: (_ stream: String, _ entries: RedisReplyView) throws(RedisError) -> Void
+    ) throws(RedisError) {
+        let reply = try reply.checked()
+        for index in 0..<reply.count {
+            let stream = reply[index]
+            guard stream.count == 2, let key = stream[0].string else { continue }
+            try body(key, stream[1])
+        }
+    }
+
     // MARK: Recovery
 
     /// The recovery pass, when ``StreamConsumerSettings/recoveryInterval`` has passed since the last one

@@ -12,14 +12,14 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible, Comparable {
     public let kind: Kind
     /// The bare name, as in the envelope's `signal` field (`goal.progressed`, `increment_goal_progress`).
     public let name: String
+    /// The stream key, which is also the pub/sub channel: `signal:<name>` or `task:<name>`. Made once: it is
+    /// asked for several times per message handled.
+    public let key: String
 
     /// A signal named `name`.
     public static func signal(_ name: String) -> Topic { Topic(kind: .signal, name: name) }
     /// A task named `name`.
     public static func task(_ name: String) -> Topic { Topic(kind: .task, name: name) }
-
-    /// The stream key, which is also the pub/sub channel: `signal:<name>` or `task:<name>`.
-    public var key: String { "\(kind.rawValue):\(name)" }
 
     /// The dead-letter stream for this topic: `dead:<key>`.
     public var deadLetterKey: String { "dead:\(key)" }
@@ -54,9 +54,15 @@ public struct Topic: Hashable, Sendable, CustomStringConvertible, Comparable {
     private init(kind: Kind, name: String) {
         self.kind = kind
         self.name = name
+        self.key = "\(kind.rawValue):\(name)"
     }
 
     public var description: String { key }
+
+    // The key spells the kind and the name: it alone decides equality.
+    public static func == (lhs: Topic, rhs: Topic) -> Bool { lhs.key == rhs.key }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(key) }
 
     public static func < (lhs: Topic, rhs: Topic) -> Bool { lhs.key < rhs.key }
 }

@@ -33,10 +33,53 @@ struct RedisConnectionTests {
         try await withRedisServer { server in
             let client = server.client()
             #expect(try await client.execute("PING") == .status("PONG"))
+            let idleSince = ContinuousClock.now
             await server.stop()
             let restarted = try await RedisTestServer.start(port: server.port)
+            // Idle: no reply for the idle check's time (a default configuration's).
+            try await Task.sleep(until: idleSince + RedisConfiguration().idlePeerCheck + .milliseconds(50))
             #expect(try await client.execute("SET", "after", "1") == .status("OK"))
             await restarted.stop()
+        }
+    }
+
+    @Test("a restart soon after a reply is reported by the next command, and the one after reconnects")
+    func busyRestartIsReported() async throws {
+        try await withRedisServer { server in
+            var configuration = server.configuration
+            configuration.idlePeerCheck = .seconds(600)
+            let client = RedisClient(configuration: configuration)
+            #expect(try await client.execute("PING") == .status("PONG"))
+            await server.stop()
+            let restarted = try await RedisTestServer.start(port: server.port)
+            // Not idle long enough to be checked: the command goes out on the closed connection.
+            let error = await #expect(throws: RedisError.self) { try await client.execute("SET", "lost", "1") }
+            #expect(error?.code == .closed || error?.code == .io)
+            #expect(try await client.execute("SET", "after", "1") == .status("OK"))
+            await restarted.stop()
+        }
+    }
+
+    @Test("after a blocking read, commands keep its longer timeout; a command's own timeout is exact")
+    func blockingReadTimeoutIsKept() async throws {
+        try await withRedisServer { server in
+            var configuration = server.configuration
+            configuration.commandTimeout = .milliseconds(200)
+            let client = RedisClient(configuration: configuration)
+            let blocked = try await client.execute(RedisCommand("BLPOP", "nothing", 1), timeout: .seconds(3))
+            #expect(blocked == .null)
+            // Without a timeout of its own, a command now waits as long as the blocking read could.
+            let kept = try await client.execute("BLPOP", "nothing", 1)
+            #expect(kept == .null)
+            let error = await #expect(throws: RedisError.self) {
+                try await client.execute(RedisCommand("BLPOP", "nothing", 2), timeout: .milliseconds(300))
+            }
+            #expect(error?.code == .timeout)
+            #expect(error?.message == "timeout after 300 ms waiting for 127.0.0.1:\(server.port) during BLPOP")
+            // A new connection starts from the command timeout again.
+            let fresh = RedisClient(configuration: configuration)
+            let late = await #expect(throws: RedisError.self) { try await fresh.execute("BLPOP", "nothing", 1) }
+            #expect(late?.message == "timeout after 200 ms waiting for 127.0.0.1:\(server.port) during BLPOP")
         }
     }
 

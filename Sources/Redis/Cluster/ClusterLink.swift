@@ -20,29 +20,37 @@ public final class ClusterLink: RedisLink {
 
     public var isCluster: Bool { true }
 
-    public func send(_ commands: [RedisCommand], timeout: Duration?) throws(RedisError) -> [RedisValue] {
+    public func send<Decoded>(
+        _ commands: [RedisCommand], timeout: Duration?, decoding decode: (RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
         guard !commands.isEmpty else { return [] }
         var order: [ClusterNode] = []
         var shares: [ClusterNode: [Int]] = [:]
         for (index, command) in commands.enumerated() {
             guard let node = client.cachedNode(serving: try command.clusterSlot()) else {
-                return try wait(commands, timeout: timeout)
+                return try Self.decode(wait(commands, timeout: timeout), with: decode)
             }
             if shares[node] == nil { order.append(node) }
             shares[node, default: []].append(index)
         }
-        var replies = [RedisValue](repeating: .null, count: commands.count)
+        var replies = [Decoded?](repeating: nil, count: commands.count)
         var redirected: [Int] = []
         for node in order {
             let indices = shares[node]!
             let connection = connections[node] ?? RedisConnection(configuration: client.configuration(of: node))
             connections[node] = connection
             do throws(RedisError) {
-                for (index, reply) in zip(indices, try connection.send(indices.map { commands[$0] }, timeout: timeout)) {
-                    if ClusterRedirect(reply, from: node) != nil {
-                        redirected.append(index)
-                    } else {
-                        replies[index] = reply
+                let answers = try connection.send(indices.map { commands[$0] }, timeout: timeout) { reply throws(RedisError) in
+                    // Only an error reply can be a redirect: any other is decoded in place.
+                    if let message = reply.errorMessage, ClusterRedirect(.error(message), from: node) != nil {
+                        return Answer<Decoded>.redirected
+                    }
+                    return .decoded(try decode(reply))
+                }
+                for (index, answer) in zip(indices, answers) {
+                    switch answer {
+                    case .decoded(let value): replies[index] = value
+                    case .redirected: redirected.append(index)
                     }
                 }
             } catch where error.code == .connect {
@@ -51,10 +59,27 @@ public final class ClusterLink: RedisLink {
             }
         }
         redirected.sort()
-        for (index, reply) in zip(redirected, try wait(redirected.map { commands[$0] }, timeout: timeout)) {
+        let resent = try Self.decode(wait(redirected.map { commands[$0] }, timeout: timeout), with: decode)
+        for (index, reply) in zip(redirected, resent) {
             replies[index] = reply
         }
-        return replies
+        return replies.map { $0! }
+    }
+
+    /// A reply from a node's own connection: decoded, or to be sent again through the cluster client.
+    private enum Answer<Decoded> {
+        case decoded(Decoded)
+        case redirected
+    }
+
+    /// Decodes replies that came back as values (through the cluster client) with a decoder of views.
+    private static func decode<Decoded>(
+        _ replies: [RedisValue], with decode: (RedisReplyView) throws(RedisError) -> Decoded
+    ) throws(RedisError) -> [Decoded] {
+        var decoded: [Decoded] = []
+        decoded.reserveCapacity(replies.count)
+        for reply in replies { decoded.append(try reply.withView(decode)) }
+        return decoded
     }
 
     /// Sends `commands` through the cluster client and waits for it on this thread.
