@@ -23,45 +23,14 @@ enum BusLua {
     }
 
     /// Appends a message's stream fields (`fields`: field/value pairs) as the prelude's `announceTaken` reads
-    /// them: their count, the pairs, then the same fields as one JSON object, the text published.
-    static func appendMessage(_ fields: [(String, String)], to arguments: inout RedisArguments) {
-        appendMessage(fields, [], to: &arguments)
-    }
-
-    /// Appends a message's stream fields given in two runs, `envelope` then `payload`, as one message (as
-    /// ``appendMessage(_:to:)`` does with them joined), without joining them first: the JSON object is written
+    /// them: their count, the pairs, then the same fields as one JSON object, the text published, written
     /// straight into the arguments.
-    static func appendMessage(_ envelope: [(String, String)], _ payload: [(String, String)], to arguments: inout RedisArguments) {
-        arguments.append(envelope.count + payload.count)
-        for (field, value) in envelope {
+    static func appendMessage(_ fields: [(String, String)], to arguments: inout RedisArguments) {
+        arguments.append(fields.count)
+        for (field, value) in fields {
             arguments.append(field)
             arguments.append(value)
         }
-        for (field, value) in payload {
-            arguments.append(field)
-            arguments.append(value)
-        }
-        arguments.append(JSONObject(envelope: envelope, payload: payload))
-    }
-
-    /// The fields of a message as one flat JSON object of strings, written as one argument.
-    private struct JSONObject: RedisArgument {
-        let envelope: [(String, String)]
-        let payload: [(String, String)]
-
-        func appendRedisBytes(to buffer: inout [UInt8]) {
-            buffer.append(UInt8(ascii: "{"))
-            var first = true
-            func member(_ field: String, _ value: String) {
-                if !first { buffer.append(UInt8(ascii: ",")) }
-                first = false
-                JSONText.appendQuoted(field, to: &buffer)
-                buffer.append(UInt8(ascii: ":"))
-                JSONText.appendQuoted(value, to: &buffer)
-            }
-            for (field, value) in envelope { member(field, value) }
-            for (field, value) in payload { member(field, value) }
-            buffer.append(UInt8(ascii: "}"))
-        }
+        arguments.append(JSONMembers(fields, braced: true))
     }
 }

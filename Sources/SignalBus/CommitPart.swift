@@ -33,7 +33,7 @@ final class CommitPart {
     let traced: Bool
 
     init(
-        message: Message, guarding: Guard, clearError: (key: String, field: String)?, reads: [ReadCheck], writes: [Write],
+        message: Message, guarding: Guard, clearError: (key: String, field: String)?, reads: [ReadCheck], writes: [CommittedWrite],
         emissions: [(emission: Emission, id: String)], trace: (key: String, field: String, entry: [UInt8])?,
         traceIndexKey: String?, traced: Bool
     ) {

@@ -130,7 +130,7 @@ enum CommitScript {
             arguments.append(message.trace)
             var shared = [("at_ms", atMs), ("cause", message.id), ("trace", message.trace)]
             if part.traced { shared.append((Message.tracedField, "1")) }
-            arguments.append(JSONMembers(shared))
+            arguments.append(JSONMembers(shared, braced: false))
         }
         for entry in part.emissions {
             let stream = entry.emission.topic.key(partition: message.partition)
@@ -142,7 +142,7 @@ enum CommitScript {
                 arguments.append(field)
                 arguments.append(value)
             }
-            arguments.append(JSONMembers(entry.emission.payload))
+            arguments.append(JSONMembers(entry.emission.payload, braced: false))
         }
 
         if let trace = part.trace {
@@ -154,25 +154,6 @@ enum CommitScript {
             arguments.append(keys.index(of: traceIndexKey))
             arguments.append(Int(message.atMs))
             arguments.append(message.trace)
-        }
-    }
-
-    /// Fields as the members of a JSON object of strings, without its braces (`"name":"value",…`), written
-    /// as one argument straight into the arguments' buffer.
-    private struct JSONMembers: RedisArgument {
-        let members: [(String, String)]
-
-        init(_ members: [(String, String)]) {
-            self.members = members
-        }
-
-        func appendRedisBytes(to buffer: inout [UInt8]) {
-            for (index, (name, value)) in members.enumerated() {
-                if index > 0 { buffer.append(UInt8(ascii: ",")) }
-                JSONText.appendQuoted(name, to: &buffer)
-                buffer.append(UInt8(ascii: ":"))
-                JSONText.appendQuoted(value, to: &buffer)
-            }
         }
     }
 
