@@ -16,6 +16,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var commandTimeout: Duration
     /// How long a connection may go without a reply before its next command first checks that the server has
     /// not closed it meanwhile (one `poll`); a busier connection skips the check (see ``RedisConnection``).
+    /// Zero checks before every command, as a cluster client's connections do.
     public var idlePeerCheck: Duration
 
     /// Creates a configuration; defaults match a local redis-server.

@@ -294,10 +294,15 @@ public final class RedisClusterClient: Sendable {
     }
 
     /// Where to connect to reach `node`, with the credentials and timeouts of the first seed.
+    ///
+    /// Every command first checks that the node has not closed the connection (``RedisConfiguration/idlePeerCheck``
+    /// zero): a command sent to a master that just died would be lost with its outcome unknown, where a
+    /// refused reconnection is known not to have run it and waits out the failover.
     func configuration(of node: ClusterNode) -> RedisConfiguration {
         var configuration = template
         configuration.host = node.host
         configuration.port = node.port
+        configuration.idlePeerCheck = .zero
         return configuration
     }
 }
