@@ -25,9 +25,6 @@ final class ConsumerWorker {
     private var waiting: [PreparedCommit] = []
     /// The keys the waiting commits write: a message about to read one sends the waiting commits first.
     private var waitingKeys: Set<String> = []
-    /// A batch's commit held back to go in one pipeline with the next read (one server only): sent at once
-    /// all the same, since nothing waits for the read in front of it.
-    private var deferred: DeferredCommit?
     /// Hashes loaded ahead for the batch in hand; a key is dropped once a waiting commit writes it.
     private var prefetched: [String: [String: String]] = [:]
 
@@ -57,10 +54,7 @@ final class ConsumerWorker {
         while !stop.isRaised {
             do {
                 if core.needsGroups { try core.groupsCreated(connection.send(core.createGroupCommands())) }
-                if var pass = core.recoveryPass() {
-                    sendDeferred()
-                    try recover(&pass)
-                }
+                if var pass = core.recoveryPass() { try recover(&pass) }
                 handleBatch(try readBatch())
                 core.turnSucceeded()
             } catch {
@@ -73,7 +67,6 @@ final class ConsumerWorker {
                 }
             }
         }
-        sendDeferred()
         leave()
         logger.info("consumer stopped")
     }
@@ -88,38 +81,7 @@ final class ConsumerWorker {
     /// place, each entry straight into its ``Message``; malformed entries go to the dead letters.
     private func readBatch() throws -> [(Message, Int)] {
         var malformed: [DeliveredEntry] = []
-        // The commit of the batch before, if held back, goes first in the same pipeline.
-        let commit = deferred
-        deferred = nil
-        let front = commit?.commands ?? []
-        var frontReplies: [RedisValue] = []
-        let replies: [[Message]]
-        do {
-            replies = try connection.send(front + [core.readCommand], timeout: core.readTimeout) { reply throws(RedisError) in
-                guard frontReplies.count < front.count else { return try decodeRead(reply, malformed: &malformed) }
-                frontReplies.append(reply.value)
-                return []
-            }
-        } catch {
-            commit.map { settle($0, replies: .failure(error)) }
-            throw error
-        }
-        commit.map { settle($0, replies: .success(frontReplies)) }
-        var messages = replies[replies.count - 1]
-        for entry in malformed { try deadLetterMalformed(entry) }
-        // Streams are read together but ordered apart; apply events in event-time order (a stable sort, and
-        // none when the batch is in order already, as one stream's is).
-        if !messages.indices.dropFirst().allSatisfy({ messages[$0 - 1].atMs <= messages[$0].atMs }) {
-            messages = messages.enumerated().sorted { lhs, rhs in
-                (lhs.element.atMs, lhs.offset) < (rhs.element.atMs, rhs.offset)
-            }.map(\.element)
-        }
-        return messages.map { ($0, 1) }
-    }
-
-    /// Decodes a read's reply in place, each entry straight into its ``Message``; malformed entries are
-    /// kept aside for the dead letters.
-    private func decodeRead(_ reply: RedisReplyView, malformed: inout [DeliveredEntry]) throws(RedisError) -> [Message] {
+        var messages = try connection.send(core.readCommand, timeout: core.readTimeout) { reply throws(RedisError) in
             var messages: [Message] = []
             try core.forEachStream(read: reply) { stream, entries in
                 guard let topic = topicsByStream[stream] else { return }
@@ -135,6 +97,16 @@ final class ConsumerWorker {
                 }
             }
             return messages
+        }
+        for entry in malformed { try deadLetterMalformed(entry) }
+        // Streams are read together but ordered apart; apply events in event-time order (a stable sort, and
+        // none when the batch is in order already, as one stream's is).
+        if !messages.indices.dropFirst().allSatisfy({ messages[$0 - 1].atMs <= messages[$0].atMs }) {
+            messages = messages.enumerated().sorted { lhs, rhs in
+                (lhs.element.atMs, lhs.offset) < (rhs.element.atMs, rhs.offset)
+            }.map(\.element)
+        }
+        return messages.map { ($0, 1) }
     }
 
     /// Decodes a stream entry; a malformed one goes straight to the dead letters.
@@ -173,7 +145,7 @@ final class ConsumerWorker {
                 fail(message, deliveries: deliveries, error: error)
             }
         }
-        flush(deferring: !connection.isCluster)
+        flush()
         prefetched = [:]
     }
 
@@ -228,9 +200,7 @@ final class ConsumerWorker {
 
     /// Sends the waiting commits in one script call, with one `XACK` per stream for the messages whose
     /// receivers all returned, and settles each; a commit that met changed state is handled again on its own.
-    /// - Parameter deferring: hold the commit back for the pipeline of the next read (``deferred``) instead:
-    ///   for a batch's last flush on one server.
-    private func flush(deferring: Bool = false) {
+    private func flush() {
         var batch: [PreparedCommit] = []
         var acknowledged: [PreparedCommit] = []
         for prepared in waiting {
@@ -247,60 +217,9 @@ final class ConsumerWorker {
             for entry in entries { command.append(entry) }
             return command
         }
-        if deferring {
-            let parts = batch.compactMap { prepared -> CommitPart? in
-                if case .whole(let part) = prepared.plan { part } else { nil }
-            }
-            if parts.count == batch.count {
-                let script = parts.isEmpty ? [] : [CommitScript.command(parts, group: group.name, configuration: configuration)]
-                let now = ContinuousClock.now
-                for prepared in batch + acknowledged { prepared.sentAt = now }
-                deferred = DeferredCommit(batch: batch, acknowledged: acknowledged, commands: script + ackCommands)
-                return
-            }
-        }
         let acksSent: Bool
         let results: [CommitScript.Result]
         (results, acksSent) = commit(batch, acknowledging: ackCommands)
-        settle(batch: batch, results: results, acknowledged: acknowledged, acksSent: acksSent)
-    }
-
-    /// Sends a held-back commit on its own (before a recovery pass, or on the way out).
-    private func sendDeferred() {
-        guard let commit = deferred else { return }
-        deferred = nil
-        do {
-            settle(commit, replies: .success(try connection.send(commit.commands)))
-        } catch {
-            settle(commit, replies: .failure(error))
-        }
-    }
-
-    /// Settles a held-back commit from its replies, or from the failure that kept them away.
-    private func settle(_ commit: DeferredCommit, replies: Result<[RedisValue], RedisError>) {
-        var results: [CommitScript.Result]
-        var acksSent = false
-        switch replies {
-        case .success(let replies):
-            if commit.batch.isEmpty {
-                results = []
-            } else {
-                do throws(RedisError) {
-                    results = try CommitScript.results(replies[0], count: commit.batch.count)
-                } catch {
-                    results = Array(repeating: .interrupted(error), count: commit.batch.count)
-                }
-            }
-            acksSent = replies.dropFirst(commit.batch.isEmpty ? 0 : 1).allSatisfy { $0.errorMessage == nil }
-        case .failure(let error):
-            results = Array(repeating: .interrupted(error), count: commit.batch.count)
-        }
-        settle(batch: commit.batch, results: results, acknowledged: commit.acknowledged, acksSent: acksSent)
-    }
-
-    /// Records the outcome of each commit and acknowledgement of a flush; a commit that met changed state is
-    /// handled again on its own.
-    private func settle(batch: [PreparedCommit], results: [CommitScript.Result], acknowledged: [PreparedCommit], acksSent: Bool) {
         for prepared in acknowledged {
             if acksSent {
                 settleReturned(prepared)
@@ -376,13 +295,11 @@ final class ConsumerWorker {
     /// Records a message whose receivers all returned, once its batch `XACK` is in.
     private func settleReturned(_ prepared: PreparedCommit) {
         for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
-        metrics.handled(topic: prepared.message.topic, nanoseconds: Self.handlingNanoseconds(prepared))
+        metrics.handled(topic: prepared.message.topic, nanoseconds: Self.nanoseconds(since: prepared.started))
     }
 
-    /// How long the message took to handle: until its commit was sent, for one held back to ride with the
-    /// next read (whose reply can be a blocked read's second away); else until now.
-    private static func handlingNanoseconds(_ prepared: PreparedCommit) -> Int64 {
-        let elapsed = (prepared.sentAt ?? .now) - prepared.started
+    private static func nanoseconds(since started: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - started
         return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 
@@ -392,7 +309,7 @@ final class ConsumerWorker {
         switch result {
         case .committed:
             for outcome in prepared.outcomes { metrics.outcome(receiver: outcome.receiver, acted: outcome.acted, reason: outcome.reason) }
-            metrics.handled(topic: topic, nanoseconds: Self.handlingNanoseconds(prepared))
+            metrics.handled(topic: topic, nanoseconds: Self.nanoseconds(since: prepared.started))
             if logger.logLevel <= .debug {
                 messageLogger(prepared.message).debug("message handled", metadata: [
                     "receivers.acted": .string(prepared.outcomes.filter(\.acted).map(\.receiver).joined(separator: ",")),
@@ -472,8 +389,6 @@ final class ConsumerWorker {
 /// A message whose receivers have run, with the commit that finishes it. A class: it is kept, filtered and
 /// handed on per message, where a struct this size would be copied each time.
 final class PreparedCommit {
-    /// When its commit was sent, for a commit held back to ride with the next read.
-    var sentAt: ContinuousClock.Instant?
     /// One receiver's outcome; what it wrote and published is in the context, by position.
     struct Outcome {
         let receiver: String
@@ -520,12 +435,4 @@ final class PreparedCommit {
 
     /// The receivers' outcomes as a trace records them.
     var traceOutcomes: [TraceEntry.Outcome] { outcomes.map { $0.traced(in: context) } }
-}
-
-/// A batch's commit held back to ride in front of the next read: the commit script call (when any message
-/// has writes) and the `XACK`s of the messages whose receivers all returned.
-struct DeferredCommit {
-    let batch: [PreparedCommit]
-    let acknowledged: [PreparedCommit]
-    let commands: [RedisCommand]
 }
