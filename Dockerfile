@@ -13,7 +13,7 @@ FROM ${SWIFT_IMAGE} AS build
 # The version the binaries report (`goalctl --version`); the build context has no .git to describe.
 ARG GOAL_SIGNALS_VERSION=unknown
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libhiredis-dev pkg-config \
+ && apt-get install -y --no-install-recommends libhiredis-dev libjemalloc-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -38,7 +38,7 @@ RUN --mount=type=cache,target=/src/.build \
 # ---- runtime: Debian with hiredis, nothing else
 FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libhiredis0.14 ca-certificates \
+ && apt-get install -y --no-install-recommends libhiredis0.14 libjemalloc2 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --uid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin goal
 COPY --from=build /out/lib/ /usr/local/lib/swift/

@@ -11,7 +11,7 @@
 #   make bench     the performance profiles of the whole chain, each on a fresh release stack (not part of make test)
 #   make bench-profile  the standard profile with perf recording where each process's CPU goes in the closed loop
 #   make redis-cost  Redis instructions per chain, counted under valgrind: a figure the machine's noise leaves alone
-#   make deps      install missing Debian packages (libhiredis-dev, redis, docker-compose, ...)
+#   make deps      install missing Debian packages (libhiredis-dev, libjemalloc-dev, redis, docker-compose, ...)
 #   make compose-check  validate docker-compose.yml without an engine
 #   make completions  install goalctl's shell completions (bash, zsh, fish) under COMPLETIONS_PREFIX
 #   make clean     remove build products and local run state

@@ -35,6 +35,7 @@ done
 # provide a command, when that command is already on PATH (installed some other way).
 wanted=(
     "libhiredis-dev:"
+    "libjemalloc-dev:"
     "pkg-config:pkg-config"
     "redis-server:redis-server"
     "redis-tools:redis-cli"
