@@ -183,7 +183,11 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "RedisTestSupport",
-            dependencies: ["Redis"],
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/RedisTestSupport"
         ),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),

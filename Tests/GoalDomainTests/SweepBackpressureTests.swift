@@ -1,7 +1,6 @@
 import GoalDomain
 import Redis
 import RedisTestSupport
-import ServiceLifecycle
 import SignalBus
 import Testing
 
@@ -57,16 +56,10 @@ struct SweepLifeTests {
     func stopsAtOnce() async throws {
         try await withRedisServer { server in
             let sweep = ExpirySweep(redis: .server(server.configuration), period: .seconds(60), bus: fastConfiguration(), logger: testLogger)
-            let group = ServiceGroup(services: [sweep], logger: testLogger)
-            var asked = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+            let stopping = try await withGracefulService(sweep, logger: testLogger) {
                 try await Task.sleep(for: .milliseconds(300))
-                asked = .now
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
-            #expect(ContinuousClock.now - asked < .seconds(3), "the sweep's period is 60 s")
+            #expect(stopping < .seconds(3), "the sweep's period is 60 s")
         }
     }
 }

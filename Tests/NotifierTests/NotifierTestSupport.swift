@@ -3,7 +3,6 @@ import Logging
 import Notifier
 import Redis
 import RedisTestSupport
-import ServiceLifecycle
 
 /// The notifier logs nothing unless `TEST_LOG_LEVEL` (trace, debug, info, …) asks for it.
 let testLogger: Logger = {
@@ -44,21 +43,7 @@ func fastConfiguration(_ stub: PusherStub, maxAttempts: Int = 4) -> NotifierConf
 /// - Returns: how long the graceful shutdown took.
 @discardableResult
 func withNotifier(_ notifier: PusherNotifier, _ body: () async throws -> Void) async throws -> Duration {
-    let group = ServiceGroup(services: [notifier], logger: testLogger)
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        do {
-            try await body()
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
-        }
-        let started = ContinuousClock.now
-        await group.triggerGracefulShutdown()
-        try await tasks.waitForAll()
-        return ContinuousClock.now - started
-    }
+    try await withGracefulService(notifier, logger: testLogger, body)
 }
 
 /// Appends an outbox entry as `notify` does; returns its entry id.

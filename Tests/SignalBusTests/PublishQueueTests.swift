@@ -26,19 +26,7 @@ struct PublishQueueTests {
 
     /// Runs `queue` in a service group while `body` runs, then shuts it down gracefully.
     func withQueue(_ queue: PublishQueue, _ body: () async throws -> Void) async throws {
-        let group = ServiceGroup(services: [queue], logger: testLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            do {
-                try await body()
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await withGracefulService(queue, logger: testLogger, body)
     }
 
     @Test("callers arriving while a store is in flight share script calls: fewer EVALSHA than callers, each call within its bound, every message stored once")
