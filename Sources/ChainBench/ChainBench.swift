@@ -63,7 +63,7 @@ public enum ChainBench {
         let entriesBefore = try await probe.entriesAdded(ChainVerifier.streams)
         let deliveriesBefore = try await probe.deliveryReading()
         let trackedBefore = try await trackedEnded(client)
-        let callsBefore = try await probe.commandCalls()
+        let statsBefore = try await probe.commandStats()
         let cpuBefore = sample(processes)
         probe = RedisProbe(client: client, masters: masterClients, partitions: partitions)
 
@@ -104,12 +104,12 @@ public enum ChainBench {
         progress("every group caught up; checking every goal")
         let cpuAfter = sample(processes)
         let deliveries = DeliveryCount.delta(before: deliveriesBefore, after: try await probe.deliveryReading())
-        var callsAfter = try await probe.commandCalls()
+        var statsAfter = try await probe.commandStats()
         // What the chains leave once every group caught up and the streams were trimmed (a pass a second).
         try await Task.sleep(for: .seconds(3))
         let memoryEnd = try await probe.usedMemory()
         let keysEnd = try await probe.keyCount()
-        for (name, count) in probe.sent { callsAfter[name, default: 0] -= count }
+        for (name, count) in probe.sent { statsAfter[name, default: CommandStat()].calls -= count }
 
         let entriesAfter = try await probe.entriesAdded(ChainVerifier.streams)
         let verifier = ChainVerifier(client: client, prefix: options.prefix, goals: options.goals, started: started)
@@ -122,9 +122,14 @@ public enum ChainBench {
         let chains = Double(options.goals)
         let seconds = Double(snapshot.lastEnded - snapshot.firstSent) / 1e9
         var commandsByName: [String: Double] = [:]
-        for (name, count) in callsAfter {
-            let delta = count - (callsBefore[name] ?? 0)
+        var microsecondsByName: [String: Double] = [:]
+        for (name, stat) in statsAfter {
+            let before = statsBefore[name] ?? CommandStat()
+            let delta = stat.calls - before.calls
             if delta > 0 { commandsByName[name] = Double(delta) / chains }
+            // The probe's own commands are counted but take microseconds at most; their time stays in.
+            let time = stat.microseconds - before.microseconds
+            if delta > 0, time > 0 { microsecondsByName[name] = Double(time) / chains }
         }
         var cpuSeconds: [String: Double] = [:]
         var peak: [String: Double] = [:]
@@ -142,6 +147,7 @@ public enum ChainBench {
             pace: options.pace.description, goals: options.goals, storedGoals: options.goals + options.preload,
             seconds: seconds, chainsPerSecond: chains / seconds, webhooksPerSecond: Double(snapshot.webhooks) / seconds,
             latencyMs: latency, redisCommandsPerChain: commandsByName.values.reduce(0, +), redisCommandsByName: commandsByName,
+            redisMicrosecondsByName: microsecondsByName,
             cpuMsPerChain: cpu, deliveries: deliveries,
             cpuMicrosecondsPerDelivery: DeliveryCount.microsecondsPerDelivery(cpuSeconds: cpuSeconds, deliveries: deliveries), peakRSSMiB: peak, redisBytesPerGoal: (memoryAfter - memoryBefore) / chains,
             redisBytesPerChain: (memoryEnd - memoryBefore) / chains, redisKeysPerChain: (keysEnd - keysBefore) / chains,

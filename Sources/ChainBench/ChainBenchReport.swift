@@ -20,6 +20,9 @@ public struct ChainBenchReport: Codable, Sendable {
     public var redisCommandsPerChain: Double
     /// The same by command, largest first.
     public var redisCommandsByName: [String: Double]
+    /// Redis's own microseconds per chain by command, from `INFO commandstats`: a script's time
+    /// (`evalsha`) includes the commands it called, which are also counted under their own names.
+    public var redisMicrosecondsByName: [String: Double]
     /// CPU milliseconds per chain, per process name (replicas summed) and `total` (the load generator excluded).
     public var cpuMsPerChain: [String: Double]
     /// What each process handled in the run: per receiver group (by its name, replicas together) the
@@ -54,6 +57,8 @@ public struct ChainBenchReport: Codable, Sendable {
             "latency ms                " + ["p50", "p90", "p99", "p99.9", "max"].map { "\($0) \(number(latencyMs[$0] ?? 0, 1))" }.joined(separator: "  "),
             "redis commands/chain      \(number(redisCommandsPerChain, 1))",
             "  by command              " + redisCommandsByName.sorted { $0.value > $1.value }.prefix(8)
+                .map { "\($0.key) \(number($0.value, 1))" }.joined(separator: ", "),
+            "  µs in redis by command  " + redisMicrosecondsByName.sorted { $0.value > $1.value }.prefix(8)
                 .map { "\($0.key) \(number($0.value, 1))" }.joined(separator: ", "),
             "cpu ms/chain              total \(number(cpuMsPerChain["total"] ?? 0, 3))",
         ]

@@ -40,21 +40,27 @@ struct RedisProbe {
         return (configurations("master"), configurations("slave"))
     }
 
-    /// `INFO commandstats` as calls per command, summed over the masters. Redis counts an `INFO` after it
-    /// answers, so the reply leaves out the `INFO` that asked for it but includes every earlier one.
-    mutating func commandCalls() async throws -> [String: Int] {
-        var calls: [String: Int] = [:]
+    /// `INFO commandstats` per command, summed over the masters: its calls, and the microseconds Redis spent
+    /// in it (a script's time includes the commands it called, which are also counted under their own names).
+    /// Redis counts an `INFO` after it answers, so the reply leaves out the `INFO` that asked for it but
+    /// includes every earlier one.
+    mutating func commandStats() async throws -> [String: CommandStat] {
+        var stats: [String: CommandStat] = [:]
         for master in masters {
             sent["info", default: 0] += 1
             let text = try await master.execute("INFO", "commandstats").string ?? ""
             for line in text.split(separator: "\r\n") where line.hasPrefix("cmdstat_") {
                 let parts = line.dropFirst("cmdstat_".count).split(separator: ":", maxSplits: 1)
-                guard parts.count == 2, let field = parts[1].split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
-                      let count = Int(field.dropFirst("calls=".count)) else { continue }
-                calls[String(parts[0]), default: 0] += count
+                guard parts.count == 2 else { continue }
+                let fields = parts[1].split(separator: ",")
+                func value(_ name: String) -> Int? {
+                    fields.first { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+                }
+                guard let calls = value("calls") else { continue }
+                stats[String(parts[0]), default: CommandStat()].add(calls: calls, microseconds: value("usec") ?? 0)
             }
         }
-        return calls
+        return stats
     }
 
     /// One field of `INFO <section>` from each master.
