@@ -2,8 +2,11 @@ import GoalDomain
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import Redis
+import ServiceLifecycle
 import ServiceRuntime
 import SignalBus
 
@@ -17,7 +20,7 @@ public enum GatewayApp {
     public static func build(
         settings: GatewaySettings, redis: RedisEndpoint, bus: BusConfiguration, backpressure: Backpressure, registry: PrometheusCollectorRegistry,
         logger: Logger
-    ) throws -> some ApplicationProtocol {
+    ) throws -> some Service {
         let metrics = WebhookMetrics()
         // One queue stores every webhook's events, those arriving while a store is in flight together.
         let queue = try PublishQueue(
@@ -47,13 +50,17 @@ public enum GatewayApp {
             )
             return json(result)
         }
-        return Application(
+        // One event loop reads, handles and answers every request: the handlers run on it as Swift tasks.
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let application = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "goal-signals-gateway"),
             // The application's services stop after its server, so requests in flight are still stored.
             services: [queue],
+            eventLoopGroupProvider: .shared(loop),
             logger: logger
         )
+        return OnEventLoop(application, executor: EventLoopTaskExecutor(loop))
     }
 
     private static func json(_ result: WebhookResult) -> Response {
