@@ -40,14 +40,16 @@ public struct Message: Sendable, Hashable {
         let atMs: Int64
         let cause: String
         let trace: String
-        let payload: [String: String]
+        /// The payload's fields as read, in order: a message has a handful, so a look-up scans them rather
+        /// than hashing every name as a dictionary would when the message is decoded.
+        let fields: [(name: String, value: String)]
         let partition: Partition?
         let streamKey: String
         let traced: Bool
         let replayGroup: String?
 
         init(
-            topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
+            topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, fields: [(name: String, value: String)],
             partition: Partition?, traced: Bool, replayGroup: String?
         ) {
             self.topic = topic
@@ -56,12 +58,15 @@ public struct Message: Sendable, Hashable {
             self.atMs = atMs
             self.cause = cause
             self.trace = trace
-            self.payload = payload
+            self.fields = fields
             self.partition = partition
             self.streamKey = topic.key(partition: partition)
             self.traced = traced
             self.replayGroup = replayGroup
         }
+
+        /// The payload as a dictionary (a field given twice keeps its last value, as look-ups find it).
+        var payload: [String: String] { Dictionary(fields.map { ($0.name, $0.value) }) { _, last in last } }
 
         static func == (lhs: Storage, rhs: Storage) -> Bool {
             lhs === rhs || (
@@ -97,8 +102,19 @@ public struct Message: Sendable, Hashable {
         topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
         partition: Partition? = nil, traced: Bool = false, replayGroup: String? = nil
     ) {
+        self.init(
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace,
+            fields: payload.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
+            partition: partition, traced: traced, replayGroup: replayGroup
+        )
+    }
+
+    private init(
+        topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, fields: [(name: String, value: String)],
+        partition: Partition?, traced: Bool, replayGroup: String?
+    ) {
         storage = Storage(
-            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, payload: payload,
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, fields: fields,
             partition: partition, traced: traced, replayGroup: replayGroup
         )
     }
@@ -109,7 +125,6 @@ public struct Message: Sendable, Hashable {
               let atText = fields["at_ms"], let atMs = Int64(atText) else { return nil }
         let cause = fields["cause"] ?? ""
         let trace = fields["trace"] ?? id
-        // The entry's own fields become the payload in place: no copy of the dictionary per message.
         var payload = consume fields
         for name in Self.envelopeFields { payload[name] = nil }
         let traced = payload.removeValue(forKey: Self.tracedField) == "1"
@@ -130,7 +145,7 @@ public struct Message: Sendable, Hashable {
         var trace: String?
         var traced: String?
         var replayGroup: String?
-        var payload: [String: String] = [:]
+        var payload: [(name: String, value: String)] = []
         payload.reserveCapacity(fields.count / 2)
         fields.forEachPair { field, value in
             guard let name = field.string, let text = value.string else { return }
@@ -142,18 +157,27 @@ public struct Message: Sendable, Hashable {
             case "signal": break
             case Self.tracedField: traced = text
             case Self.replayGroupField: replayGroup = text
-            default: payload[name] = text
+            default: payload.append((name, text))
             }
         }
         guard let id, !id.isEmpty, let atText, let atMs = Int64(atText) else { return nil }
         self.init(
-            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, payload: payload,
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, fields: payload,
             partition: partition, traced: traced == "1", replayGroup: replayGroup
         )
     }
 
     /// A payload field.
-    public subscript(field: String) -> String? { storage.payload[field] }
+    public subscript(field: String) -> String? {
+        // From the end: a field given twice has its last value, as a dictionary of the entry would.
+        let fields = storage.fields
+        var index = fields.endIndex
+        while index > fields.startIndex {
+            index -= 1
+            if fields[index].name == field { return fields[index].value }
+        }
+        return nil
+    }
 
     /// The chain's "now": the root event time in whole seconds (floor).
     public var now: Int64 {
