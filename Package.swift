@@ -42,6 +42,7 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        .target(name: "CReplyArena"),
 
         // MARK: Libraries
         .target(name: "Hex"),
@@ -49,6 +50,7 @@ let package = Package(
             name: "Redis",
             dependencies: [
                 "CHiredis",
+                "CReplyArena",
                 "Hex",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -26,7 +26,7 @@ extension RedisConnection {
         }
         guard let raw else { return nil }
         let reply = RedisValue(copying: raw.assumingMemoryBound(to: redisReply.self))
-        freeReplyObject(raw)
+        releaseReplies()
         return reply
     }
 }

@@ -1,4 +1,5 @@
 import CHiredis
+import CReplyArena
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +18,8 @@ import Glibc
 ///   checks, with one `poll`, whether the server closed it meanwhile (a restart), and then reconnects before
 ///   sending. A server that closes a connection busier than that is noticed by the command that follows, which
 ///   fails (``RedisError/Code/closed``); the command after it connects again.
+/// - Replies are built in an arena of the connection's own (`CReplyArena`), not one allocation per reply
+///   object and string: the whole pipeline's replies are released at once when they have been decoded.
 /// - The socket's timeout is set only when it changes. A connection that has served a command with a timeout
 ///   longer than the command timeout (a blocking read such as `XREADGROUP … BLOCK`) keeps that longer
 ///   timeout for the commands that follow without one, instead of switching back and forth around every
@@ -31,6 +34,10 @@ public final class RedisConnection {
     private var currentTimeout: Duration
     /// When the last reply came.
     private var lastReply: ContinuousClock.Instant = .now
+    /// Where the reader builds replies; emptied when the outermost round trip has decoded them.
+    private let arena: OpaquePointer
+    /// Round trips in progress: one sent again as `EVAL` runs inside the decoding of the first.
+    private var roundTripDepth = 0
 
     private static let initialBackoff: Duration = .milliseconds(20)
     private static let maximumBackoff: Duration = .seconds(2)
@@ -39,10 +46,13 @@ public final class RedisConnection {
     public init(configuration: RedisConfiguration) {
         self.configuration = configuration
         self.currentTimeout = configuration.commandTimeout
+        guard let arena = gs_reply_arena_create() else { fatalError("cannot allocate the reply arena of a Redis connection") }
+        self.arena = arena
     }
 
     deinit {
         if let context { redisFree(context) }
+        gs_reply_arena_free(arena)
     }
 
     /// Sends one command and waits for its reply.
@@ -85,6 +95,13 @@ public final class RedisConnection {
     /// The open hiredis context, if any, for extensions that read without sending.
     var openContext: UnsafeMutablePointer<redisContext>? { context }
 
+    /// Releases every reply read so far: for extensions that read without sending, once they have copied a
+    /// reply out. The replies' memory is the connection's (see the type's documentation), never
+    /// `freeReplyObject`'s.
+    func releaseReplies() {
+        if roundTripDepth == 0 { gs_reply_arena_reset(arena) }
+    }
+
     /// Closes the connection; the next command opens a new one.
     public func close() {
         if let context { redisFree(context) }
@@ -99,6 +116,11 @@ public final class RedisConnection {
         _ commands: [RedisCommand], on context: UnsafeMutablePointer<redisContext>, timeout: Duration?,
         decode: (Int, RedisReplyView) throws(RedisError) -> Decoded
     ) throws(RedisError) -> [Decoded] {
+        roundTripDepth += 1
+        defer {
+            roundTripDepth -= 1
+            if roundTripDepth == 0 { gs_reply_arena_reset(arena) }
+        }
         try applyTimeout(timeout, on: context)
         // The whole pipeline is encoded once, in Swift, and handed to hiredis as one formatted buffer.
         let encoded = RedisCommand.encode(commands)
@@ -108,7 +130,6 @@ public final class RedisConnection {
         guard status == REDIS_OK else { throw fail(context, during: commands.first) }
         var raw: [UnsafeMutableRawPointer] = []
         raw.reserveCapacity(commands.count)
-        defer { for reply in raw { freeReplyObject(reply) } }
         for command in commands {
             var reply: UnsafeMutableRawPointer?
             guard redisGetReply(context, &reply) == REDIS_OK, let reply else {
@@ -162,6 +183,7 @@ public final class RedisConnection {
         }
         currentTimeout = .zero
         lastReply = .now
+        gs_reply_arena_attach(arena, context)
         try handshake(context)
         return context
     }
