@@ -126,6 +126,17 @@ public struct RedisReplyView {
         }
     }
 
+    /// An array of alternating field/value bulk strings as its pairs, in order (no dictionary: for a caller
+    /// that looks up a few fields of it).
+    public var fieldPairs: [(String, String)] {
+        var pairs: [(String, String)] = []
+        pairs.reserveCapacity(count / 2)
+        forEachPair { field, value in
+            if let field = field.string, let value = value.string { pairs.append((field, value)) }
+        }
+        return pairs
+    }
+
     /// An array of alternating field/value bulk strings as a dictionary, as ``RedisValue/fieldMap`` gives it.
     public var fieldMap: [String: String] {
         var map: [String: String] = [:]

@@ -25,8 +25,9 @@ final class ConsumerWorker {
     private var waiting: [PreparedCommit] = []
     /// The keys the waiting commits write: a message about to read one sends the waiting commits first.
     private var waitingKeys: Set<String> = []
-    /// Hashes loaded ahead for the batch in hand; a key is dropped once a waiting commit writes it.
-    private var prefetched: [String: [String: String]] = [:]
+    /// Hashes loaded ahead for the batch in hand, as `HGETALL` lists their fields; a key is dropped once a
+    /// waiting commit writes it.
+    private var prefetched: [String: [(String, String)]] = [:]
 
     init(
         group: ReceiverGroup, connection: any RedisLink, partition: Partition?, configuration: BusConfiguration,
@@ -172,7 +173,11 @@ final class ConsumerWorker {
     /// messages name, then one for those the loaded hashes name.
     private func prefetch(_ messages: [Message]) {
         prefetch(keys: messages.flatMap(group.prefetch))
-        prefetch(keys: messages.flatMap { group.prefetchNamed($0) { [prefetched] key in prefetched[key] } })
+        prefetch(keys: messages.flatMap { message in
+            group.prefetchNamed(message) { [prefetched] key in
+                prefetched[key].map { Dictionary($0) { _, last in last } }
+            }
+        })
     }
 
     /// Loads the hashes `keys` (each once) in one pipeline into ``prefetched``.
@@ -180,7 +185,7 @@ final class ConsumerWorker {
         var seen: Set<String> = []
         let keys = keys.filter { prefetched[$0] == nil && seen.insert($0).inserted }
         guard !keys.isEmpty, let replies = try? connection.send(keys.map { RedisCommand("HGETALL", $0) }, timeout: nil, decoding: {
-            $0.kind == .error ? nil : $0.fieldMap
+            $0.kind == .error ? nil : $0.fieldPairs
         }) else { return }
         for (key, fields) in zip(keys, replies) {
             if let fields { prefetched[key] = fields }
@@ -189,13 +194,13 @@ final class ConsumerWorker {
 
     /// A hash's fields for a receiver: from the batch's prefetch unless a waiting commit writes it (then
     /// the waiting commits are sent first and the hash read fresh).
-    private func load(_ key: String, inBatch: Bool) throws -> [String: String] {
+    private func load(_ key: String, inBatch: Bool) throws -> [(String, String)] {
         if inBatch && waitingKeys.contains(key) {
             flush()
         } else if inBatch, let fields = prefetched[key] {
             return fields
         }
-        return try connection.send(RedisCommand("HGETALL", key)) { reply throws(RedisError) in try reply.checked().fieldMap }
+        return try connection.send(RedisCommand("HGETALL", key)) { reply throws(RedisError) in try reply.checked().fieldPairs }
     }
 
     /// Sends the waiting commits in one script call, with one `XACK` per stream for the messages whose
@@ -239,9 +244,9 @@ final class ConsumerWorker {
     /// `XACK` finishes it.
     private func prepare(_ message: Message, deliveries: Int, inBatch: Bool) throws -> PreparedCommit {
         let started = ContinuousClock.now
-        let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
+        let context = ReceiverContext(message: message, group: group.name, loadingFields: { [unowned self] key in
             try load(key, inBatch: inBatch)
-        }
+        })
         // A replayed dead letter is for the group that dead-lettered it only.
         let receivers = message.replayGroup.map { $0 == group.name } ?? true ? receiversByTopic[message.topic] ?? [] : []
         var outcomes: [PreparedCommit.Outcome] = []

@@ -10,8 +10,9 @@ public final class ReceiverContext {
     public let message: Message
     /// The receiver group handling it.
     public let group: String
-    private let load: (String) throws -> [String: String]
-    private var hashes: [String: HashSnapshot] = [:]
+    private let load: (String) throws -> [(String, String)]
+    /// The hashes loaded, in the order first read: a message reads one or two.
+    private var hashes: [HashSnapshot] = []
     private(set) var writes: [(receiver: String, write: Write)] = []
     private(set) var emissions: [(receiver: String, emission: Emission, id: String)] = []
     /// The receiver currently running, for deriving ids, tracing and errors.
@@ -20,11 +21,17 @@ public final class ReceiverContext {
     /// write whose end result the local view cannot know (an increment of a field that is not an integer).
     private var writtenAsAsked: Set<String> = []
 
-    /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
-    init(message: Message, group: String, load: @escaping (String) throws -> [String: String]) {
+    /// A context whose hashes are read through `load` (which returns a hash's fields and values as `HGETALL`
+    /// lists them, none when it does not exist).
+    init(message: Message, group: String, loadingFields load: @escaping (String) throws -> [(String, String)]) {
         self.message = message
         self.group = group
         self.load = load
+    }
+
+    /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
+    convenience init(message: Message, group: String, load: @escaping (String) throws -> [String: String]) {
+        self.init(message: message, group: group) { key in try load(key).map { ($0.key, $0.value) } }
     }
 
     /// The chain's now in whole seconds: the root event's time, never the wall clock.
@@ -32,22 +39,26 @@ public final class ReceiverContext {
 
     /// A hash's fields as this message sees them, loaded from Redis on first use.
     public func hash(_ key: String) throws -> HashSnapshot {
-        if let loaded = hashes[key] { return loaded }
+        if let loaded = loaded(key) { return loaded }
         let snapshot = HashSnapshot(key: key, fields: try load(key))
-        hashes[key] = snapshot
+        hashes.append(snapshot)
         return snapshot
+    }
+
+    private func loaded(_ key: String) -> HashSnapshot? {
+        hashes.first { $0.key == key }
     }
 
     /// A field of a hash this message has loaded, read without making it part of the read set (the bus's own
     /// look at a flag); `nil` when the hash was not loaded or has no such field.
     func peek(_ key: String, field: String) -> String? {
-        hashes[key]?.peek(field)
+        loaded(key)?.peek(field)
     }
 
     /// Asks for a write, applied at commit; the local view of the hash reflects it at once.
     public func write(_ write: Write) {
         writes.append((receiver, write))
-        guard let snapshot = hashes[write.key] else {
+        guard let snapshot = loaded(write.key) else {
             writtenAsAsked.insert(write.key)
             return
         }
@@ -72,7 +83,7 @@ public final class ReceiverContext {
         var resolved: Set<String> = []
         for (_, write) in writes {
             let key = write.key
-            guard !writtenAsAsked.contains(key), let snapshot = hashes[key] else {
+            guard !writtenAsAsked.contains(key), let snapshot = loaded(key) else {
                 result.append(.asked(write))
                 continue
             }
@@ -100,21 +111,19 @@ public final class ReceiverContext {
     /// What the commit must find unchanged, per hash: whether it existed (when that was read) and the
     /// fields read with their values (`nil`: absent).
     var readSet: [(key: String, existed: Bool?, fields: [(String, String?)])] {
-        func check(_ key: String, _ snapshot: HashSnapshot) -> (key: String, existed: Bool?, fields: [(String, String?)])? {
-            guard snapshot.existenceRead || !snapshot.reads.isEmpty else { return nil }
-            let fields = snapshot.reads.count == 1 ? snapshot.reads.map { ($0.key, $0.value) }
-                : snapshot.reads.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            return (key, snapshot.existenceRead ? snapshot.existedWhenLoaded : nil, fields)
+        func check(_ snapshot: HashSnapshot) -> (key: String, existed: Bool?, fields: [(String, String?)])? {
+            guard snapshot.existenceRead || snapshot.readCount > 0 else { return nil }
+            return (snapshot.key, snapshot.existenceRead ? snapshot.existedWhenLoaded : nil, snapshot.reads)
         }
         // Most messages read one hash: nothing to sort then.
-        if hashes.count == 1, let only = hashes.first { return check(only.key, only.value).map { [$0] } ?? [] }
-        return hashes.sorted { $0.key < $1.key }.compactMap { check($0.key, $0.value) }
+        if hashes.count == 1 { return check(hashes[0]).map { [$0] } ?? [] }
+        return hashes.sorted { $0.key < $1.key }.compactMap(check)
     }
 
     /// How many hashes ``readSet`` has a check for, without building it.
     var readHashCount: Int {
         var count = 0
-        for snapshot in hashes.values where snapshot.existenceRead || !snapshot.reads.isEmpty { count += 1 }
+        for snapshot in hashes where snapshot.existenceRead || snapshot.readCount > 0 { count += 1 }
         return count
     }
 }
