@@ -12,7 +12,10 @@ GS_NAME=reply-cost
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-gs_require redis-server redis-cli cc
+gs_require redis-server redis-cli
+# The C compiler: CC, else cc, else the clang that comes with the Swift toolchain.
+compiler=${CC:-$(command -v cc || command -v clang || true)}
+[[ -n $compiler ]] || gs_die "no C compiler: set CC, or install one (cc or clang)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/goal-signals-reply-cost.XXXXXX")
 redis_pid=""
 cleanup() {
@@ -21,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cc -O2 -Wall -Werror -ISources/CReplyArena/include scripts/reply-cost.c Sources/CReplyArena/reply_arena.c -lhiredis \
+"$compiler" -O2 -Wall -Werror -ISources/CReplyArena/include scripts/reply-cost.c Sources/CReplyArena/reply_arena.c -lhiredis \
     -ljemalloc -o "$work/reply-cost"
 port=$(gs_free_port)
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --loglevel warning </dev/null >"$work/redis.log" 2>&1 &
