@@ -4,9 +4,9 @@ import Metrics
 final class BusMetrics {
     private let group: String
     private var counters: [[String]: Counter] = [:]
-    /// Outcome counters by receiver, then `acted`, then reason: looked up per receiver per message, so
-    /// without building a key.
-    private var outcomes: [String: [Bool: [String: Counter]]] = [:]
+    /// Outcome counters, looked up per receiver per message: one hashed key of the receiver, whether it
+    /// acted and its reason.
+    private var outcomes: [OutcomeKey: Counter] = [:]
     private var gauges: [[String]: Gauge] = [:]
     private var timers: [String: Timer] = [:]
 
@@ -16,7 +16,8 @@ final class BusMetrics {
 
     /// A receiver acted, or returned for `reason`.
     func outcome(receiver: String, acted: Bool, reason: String) {
-        if let counter = outcomes[receiver]?[acted]?[reason] {
+        let key = OutcomeKey(receiver: receiver, acted: acted, reason: reason)
+        if let counter = outcomes[key] {
             counter.increment()
             return
         }
@@ -24,8 +25,14 @@ final class BusMetrics {
             label: "receiver_outcomes_total",
             dimensions: [("group", group), ("receiver", receiver), ("outcome", acted ? "acted" : "returned"), ("reason", reason)]
         )
-        outcomes[receiver, default: [:]][acted, default: [:]][reason] = counter
+        outcomes[key] = counter
         counter.increment()
+    }
+
+    private struct OutcomeKey: Hashable {
+        let receiver: String
+        let acted: Bool
+        let reason: String
     }
 
     /// A message of `topic` failed, was dead-lettered, was found acknowledged already, or met a conflict.

@@ -40,16 +40,18 @@ public struct Message: Sendable, Hashable {
         let atMs: Int64
         let cause: String
         let trace: String
-        /// The payload's fields as read, in order: a message has a handful, so a look-up scans them rather
-        /// than hashing every name as a dictionary would when the message is decoded.
-        let fields: [(name: String, value: String)]
+        /// The payload's field names as read, in order, and their values: a message has a handful, so a
+        /// look-up scans the names rather than hashing every name as a dictionary would when the message is
+        /// decoded.
+        let names: [String]
+        let values: [String]
         let partition: Partition?
         let streamKey: String
         let traced: Bool
         let replayGroup: String?
 
         init(
-            topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, fields: [(name: String, value: String)],
+            topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, names: [String], values: [String],
             partition: Partition?, traced: Bool, replayGroup: String?
         ) {
             self.topic = topic
@@ -58,7 +60,8 @@ public struct Message: Sendable, Hashable {
             self.atMs = atMs
             self.cause = cause
             self.trace = trace
-            self.fields = fields
+            self.names = names
+            self.values = values
             self.partition = partition
             self.streamKey = topic.key(partition: partition)
             self.traced = traced
@@ -66,7 +69,7 @@ public struct Message: Sendable, Hashable {
         }
 
         /// The payload as a dictionary (a field given twice keeps its last value, as look-ups find it).
-        var payload: [String: String] { Dictionary(fields.map { ($0.name, $0.value) }) { _, last in last } }
+        var payload: [String: String] { Dictionary(zip(names, values)) { _, last in last } }
 
         static func == (lhs: Storage, rhs: Storage) -> Bool {
             lhs === rhs || (
@@ -102,19 +105,20 @@ public struct Message: Sendable, Hashable {
         topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, payload: [String: String],
         partition: Partition? = nil, traced: Bool = false, replayGroup: String? = nil
     ) {
+        let names = payload.keys.sorted()
         self.init(
             topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace,
-            fields: payload.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
+            names: names, values: names.map { payload[$0]! },
             partition: partition, traced: traced, replayGroup: replayGroup
         )
     }
 
     private init(
-        topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, fields: [(name: String, value: String)],
+        topic: Topic, entryID: String, id: String, atMs: Int64, cause: String, trace: String, names: [String], values: [String],
         partition: Partition?, traced: Bool, replayGroup: String?
     ) {
         storage = Storage(
-            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, fields: fields,
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause, trace: trace, names: names, values: values,
             partition: partition, traced: traced, replayGroup: replayGroup
         )
     }
@@ -145,8 +149,10 @@ public struct Message: Sendable, Hashable {
         var trace: String?
         var traced: String?
         var replayGroup: String?
-        var payload: [(name: String, value: String)] = []
-        payload.reserveCapacity(fields.count / 2)
+        var names: [String] = []
+        var values: [String] = []
+        names.reserveCapacity(fields.count / 2)
+        values.reserveCapacity(fields.count / 2)
         fields.forEachPair { field, value in
             guard let name = field.string, let text = value.string else { return }
             switch name {
@@ -157,12 +163,14 @@ public struct Message: Sendable, Hashable {
             case "signal": break
             case Self.tracedField: traced = text
             case Self.replayGroupField: replayGroup = text
-            default: payload.append((name, text))
+            default:
+                names.append(name)
+                values.append(text)
             }
         }
         guard let id, !id.isEmpty, let atText, let atMs = Int64(atText) else { return nil }
         self.init(
-            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, fields: payload,
+            topic: topic, entryID: entryID, id: id, atMs: atMs, cause: cause ?? "", trace: trace ?? id, names: names, values: values,
             partition: partition, traced: traced == "1", replayGroup: replayGroup
         )
     }
@@ -170,13 +178,7 @@ public struct Message: Sendable, Hashable {
     /// A payload field.
     public subscript(field: String) -> String? {
         // From the end: a field given twice has its last value, as a dictionary of the entry would.
-        let fields = storage.fields
-        var index = fields.endIndex
-        while index > fields.startIndex {
-            index -= 1
-            if fields[index].name == field { return fields[index].value }
-        }
-        return nil
+        storage.names.lastIndex(of: field).map { storage.values[$0] }
     }
 
     /// The chain's "now": the root event time in whole seconds (floor).
