@@ -54,40 +54,64 @@ public struct RedisCommand: Sendable, Hashable, CustomStringConvertible {
         self.arguments.append(contentsOf: arguments)
     }
 
-    /// Appends the command in Redis's wire format (RESP: an array of bulk strings) to `buffer`, without
-    /// allocating: this runs for every argument of every command sent.
+    /// Appends the command in Redis's wire format (RESP: an array of bulk strings) to `buffer`: the room it
+    /// may take is added once, filled in one pass of plain stores, and what is left over taken off, since
+    /// this runs for every argument of every command sent.
     func appendRESP(to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "*"))
-        Self.appendDecimal(lengths.count, to: &buffer)
-        arguments.storage.withUnsafeBufferPointer { storage in
-            var offset = 0
-            for length in lengths {
-                buffer.append(13)
-                buffer.append(10)
-                buffer.append(UInt8(ascii: "$"))
-                Self.appendDecimal(length, to: &buffer)
-                buffer.append(13)
-                buffer.append(10)
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: storage[offset..<offset + length]))
-                offset += length
+        let start = buffer.count
+        let room = maximumRESPCount
+        buffer.append(contentsOf: repeatElement(0, count: room))
+        let written = buffer.withUnsafeMutableBufferPointer { output in
+            arguments.storage.withUnsafeBufferPointer { storage in
+                var out = output.baseAddress! + start
+                let first = out
+                func put(_ byte: UInt8) {
+                    out.pointee = byte
+                    out += 1
+                }
+                func putLine(_ marker: UInt8, _ value: Int) {
+                    put(marker)
+                    out += Self.writeDecimal(value, to: out)
+                    put(13)
+                    put(10)
+                }
+                putLine(UInt8(ascii: "*"), lengths.count)
+                var offset = 0
+                for length in lengths {
+                    putLine(UInt8(ascii: "$"), length)
+                    if length > 0 {
+                        (out).update(from: storage.baseAddress! + offset, count: length)
+                        out += length
+                    }
+                    put(13)
+                    put(10)
+                    offset += length
+                }
+                return out - first
             }
         }
-        buffer.append(13)
-        buffer.append(10)
+        buffer.removeLast(room - written)
     }
 
     /// The bytes ``appendRESP(to:)`` appends, at most (a pipeline's buffer is reserved once).
-    var maximumRESPCount: Int { arguments.storage.count + 16 * (lengths.count + 1) }
+    var maximumRESPCount: Int { arguments.storage.count + 24 * (lengths.count + 1) }
 
-    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
+    /// Writes `value` (not negative) in decimal at `out`; returns how many digits it wrote.
+    private static func writeDecimal(_ value: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
+        var bound = 10
+        while value >= bound && digits < 19 {
+            digits += 1
+            bound &*= 10
+        }
         var rest = value
+        var index = digits
         repeat {
-            buffer.append(UInt8(48 + rest / divisor))
-            rest %= divisor
-            divisor /= 10
-        } while divisor > 0
+            index -= 1
+            out[index] = UInt8(48 + rest % 10)
+            rest /= 10
+        } while index > 0
+        return digits
     }
 
     /// The number of arguments, the command name included.
