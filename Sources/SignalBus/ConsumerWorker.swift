@@ -244,9 +244,9 @@ final class ConsumerWorker {
     /// `XACK` finishes it.
     private func prepare(_ message: Message, deliveries: Int, inBatch: Bool) throws -> PreparedCommit {
         let started = ContinuousClock.now
-        let context = ReceiverContext(message: message, group: group.name, loadingFields: { [unowned self] key in
+        let context = ReceiverContext(message: message, group: group.name) { [unowned self] key in
             try load(key, inBatch: inBatch)
-        })
+        }
         // A replayed dead letter is for the group that dead-lettered it only.
         let receivers = message.replayGroup.map { $0 == group.name } ?? true ? receiversByTopic[message.topic] ?? [] : []
         var outcomes: [PreparedCommit.Outcome] = []

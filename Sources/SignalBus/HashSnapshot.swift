@@ -43,11 +43,6 @@ public final class HashSnapshot {
         if entries.count > Self.scanLimit { buildIndex() }
     }
 
-    /// A snapshot of the hash holding `fields`.
-    convenience init(key: String, fields: [String: String]) {
-        self.init(key: key, fields: fields.map { ($0.key, $0.value) })
-    }
-
     /// Whether the hash exists (has any field), taking this message's writes into account.
     public var exists: Bool {
         existenceRead = true

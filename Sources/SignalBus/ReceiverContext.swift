@@ -23,15 +23,10 @@ public final class ReceiverContext {
 
     /// A context whose hashes are read through `load` (which returns a hash's fields and values as `HGETALL`
     /// lists them, none when it does not exist).
-    init(message: Message, group: String, loadingFields load: @escaping (String) throws -> [(String, String)]) {
+    init(message: Message, group: String, load: @escaping (String) throws -> [(String, String)]) {
         self.message = message
         self.group = group
         self.load = load
-    }
-
-    /// A context whose hashes are read through `load` (which returns a hash's fields, empty when it does not exist).
-    convenience init(message: Message, group: String, load: @escaping (String) throws -> [String: String]) {
-        self.init(message: message, group: group) { key in try load(key).map { ($0.key, $0.value) } }
     }
 
     /// The chain's now in whole seconds: the root event's time, never the wall clock.

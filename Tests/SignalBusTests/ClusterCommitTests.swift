@@ -42,7 +42,7 @@ struct ClusterCommitTests {
             let message = try #require(Message(topic: Self.request, entryID: entry[0].string ?? "", fields: entry[1].fieldMap, partition: partition))
 
             // The receivers run and only the first part commits, as if the consumer died right after it.
-            let context = ReceiverContext(message: message, group: "counter") { _ in [:] }
+            let context = ReceiverContext(message: message, group: "counter") { _ in [] }
             context.receiver = "count"
             try Self.group.receivers[0].effect(context)
             let plan = try CommitPlan.make(
@@ -133,7 +133,7 @@ struct ClusterCommitTests {
             let stream = Self.request.key(partition: partition)
             let entry = try #require(try await redis.execute("XRANGE", stream, "-", "+").array?.first?.array)
             let message = try #require(Message(topic: Self.request, entryID: entry[0].string ?? "", fields: entry[1].fieldMap, partition: partition))
-            let context = ReceiverContext(message: message, group: "local") { _ in [:] }
+            let context = ReceiverContext(message: message, group: "local") { _ in [] }
             context.receiver = "count"
             try group.receivers[0].effect(context)
             let plan = try CommitPlan.make(

@@ -9,7 +9,7 @@ import Testing
 extension CommitScriptTests {
     /// A context whose hash `h` loads as `fields`, with `writes` asked by receiver `r`.
     func context(_ message: Message, loading fields: [String: String], _ writes: [Write]) throws -> ReceiverContext {
-        let context = ReceiverContext(message: message, group: "g") { key in key == "h" ? fields : [:] }
+        let context = ReceiverContext(message: message, group: "g") { key in key == "h" ? fields.map { ($0.key, $0.value) } : [] }
         context.receiver = "r"
         _ = try context.hash("h")
         for write in writes { context.write(write) }

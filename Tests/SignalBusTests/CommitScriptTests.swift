@@ -22,7 +22,7 @@ struct CommitScriptTests {
     /// A context that read `h.f` as loaded from Redis now and asked to bump a counter and emit one message.
     func context(_ client: RedisClient, _ message: Message, counter: String = "counter") async throws -> ReceiverContext {
         let loaded = try await client.execute("HGETALL", "h").fieldMap
-        let context = ReceiverContext(message: message, group: "g") { key in key == "h" ? loaded : [:] }
+        let context = ReceiverContext(message: message, group: "g") { key in key == "h" ? loaded.map { ($0.key, $0.value) } : [] }
         context.receiver = "r"
         _ = try context.hash("h")["f"]
         context.write(.hashIncrement(key: counter, field: "n", amount: 1))
