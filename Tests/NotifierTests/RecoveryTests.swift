@@ -47,18 +47,19 @@ struct RecoveryTests {
         try await withRedisServer { server in
             try await PusherStub.with { stub in
                 let client = server.client()
-                // The first entry fails five times, each answer taking 150 ms: with 300 ms backoffs its retries
-                // last about 2.3 s, twice the claim idle time. The replica renews its claim before each retry,
-                // 450 ms apart: the 750 ms left before the idle time holds through a busy machine's stalls.
+                // The first entry fails five times, each answer taking 150 ms: with 600 ms backoffs its retries
+                // last about 3.9 s, twice the claim idle time. The replica renews its claim before each retry,
+                // 750 ms apart: the 1,250 ms left before the idle time holds through a busy machine's stalls
+                // (750 ms did not, once, with the whole suite running on two cores).
                 stub.plan(
                     Array(repeating: PlannedAnswer(status: 503, body: "busy", delay: .milliseconds(150)), count: 5)
                         + [PlannedAnswer(status: 200, delay: .milliseconds(150))],
                     channel: "presence-enc-goal@r0"
                 )
                 var configuration = fastConfiguration(stub, maxAttempts: 7)
-                configuration.claimIdle = .milliseconds(1_200)
-                configuration.initialBackoff = .milliseconds(300)
-                configuration.maxBackoff = .milliseconds(300)
+                configuration.claimIdle = .milliseconds(2_000)
+                configuration.initialBackoff = .milliseconds(600)
+                configuration.maxBackoff = .milliseconds(600)
                 configuration.batchSize = 4
                 let channels = (0..<8).map { "presence-enc-goal@r\($0)" }
                 var entries: [String] = []
