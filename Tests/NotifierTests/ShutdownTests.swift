@@ -18,7 +18,9 @@ struct ShutdownTests {
                     }
                     try await Task.sleep(for: .milliseconds(200))
                 }
-                #expect(elapsed < .seconds(1), "stopped in \(elapsed)")
+                // One 100 ms blocking read at most, about 150 ms alone; the whole suite on two cores has
+                // stretched it past 1 s. Still under the default block (2 s) and the request timeout (2 s).
+                #expect(elapsed < .milliseconds(1_500), "stopped in \(elapsed)")
             }
         }
     }
@@ -59,7 +61,9 @@ struct ShutdownTests {
                     try await eventually("the failed request") { stub.received.count == 1 }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                #expect(elapsed < .seconds(1), "stopped in \(elapsed)")
+                // One 100 ms blocking read at most, about 150 ms alone; the whole suite on two cores has
+                // stretched it past 1 s. Still under the default block (2 s) and the request timeout (2 s).
+                #expect(elapsed < .milliseconds(1_500), "stopped in \(elapsed)")
                 #expect(try await pendingCount(client) == 1)
                 #expect(try await client.execute("HGET", "errors:notifier", "outbox:pusher \(try await outboxEntries(client, "outbox:pusher")[0].id)").string?.hasPrefix("Pusher answered 503") == true)
             }
@@ -76,7 +80,8 @@ struct ShutdownTests {
                 let started = ContinuousClock.now
                 task.cancel()
                 try await task.value
-                #expect(ContinuousClock.now - started < .seconds(1))
+                // As a graceful stop: one 100 ms blocking read at most, stretched by a loaded machine.
+                #expect(ContinuousClock.now - started < .milliseconds(1_500))
             }
         }
     }
