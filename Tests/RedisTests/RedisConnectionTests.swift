@@ -21,10 +21,10 @@ struct RedisConnectionTests {
             try await client.execute("SET", "before", "1")
             server.kill()
             await #expect(throws: RedisError.self) { try await client.execute("PING") }
-            let restarted = try await RedisTestServer.start(port: server.port)
-            #expect(try await client.execute("PING") == .status("PONG"))
-            #expect(try await client.execute("GET", "before") == .null)
-            await restarted.stop()
+            try await withServerRestarted(on: server.port) { () async throws in
+                #expect(try await client.execute("PING") == .status("PONG"))
+                #expect(try await client.execute("GET", "before") == .null)
+            }
         }
     }
 
@@ -35,11 +35,11 @@ struct RedisConnectionTests {
             #expect(try await client.execute("PING") == .status("PONG"))
             let idleSince = ContinuousClock.now
             await server.stop()
-            let restarted = try await RedisTestServer.start(port: server.port)
-            // Idle: no reply for the idle check's time (a default configuration's).
-            try await Task.sleep(until: idleSince + RedisConfiguration().idlePeerCheck + .milliseconds(50))
-            #expect(try await client.execute("SET", "after", "1") == .status("OK"))
-            await restarted.stop()
+            try await withServerRestarted(on: server.port) { () async throws in
+                // Idle: no reply for the idle check's time (a default configuration's).
+                try await Task.sleep(until: idleSince + RedisConfiguration().idlePeerCheck + .milliseconds(50))
+                #expect(try await client.execute("SET", "after", "1") == .status("OK"))
+            }
         }
     }
 
@@ -51,12 +51,12 @@ struct RedisConnectionTests {
             let client = RedisClient(configuration: configuration)
             #expect(try await client.execute("PING") == .status("PONG"))
             await server.stop()
-            let restarted = try await RedisTestServer.start(port: server.port)
-            // Not idle long enough to be checked: the command goes out on the closed connection.
-            let error = await #expect(throws: RedisError.self) { try await client.execute("SET", "lost", "1") }
-            #expect(error?.code == .closed || error?.code == .io)
-            #expect(try await client.execute("SET", "after", "1") == .status("OK"))
-            await restarted.stop()
+            try await withServerRestarted(on: server.port) { () async throws in
+                // Not idle long enough to be checked: the command goes out on the closed connection.
+                let error = await #expect(throws: RedisError.self) { try await client.execute("SET", "lost", "1") }
+                #expect(error?.code == .closed || error?.code == .io)
+                #expect(try await client.execute("SET", "after", "1") == .status("OK"))
+            }
         }
     }
 
@@ -112,4 +112,17 @@ struct RedisConnectionTests {
             #expect(error?.message.hasPrefix("AUTH at 127.0.0.1:\(server.port) failed: WRONGPASS") == true)
         }
     }
+}
+
+/// Runs `body` against a new server started on `port` (where a test has just stopped its own), and stops
+/// that server afterwards, also when `body` throws.
+private func withServerRestarted(on port: Int, _ body: () async throws -> Void) async throws {
+    let restarted = try await RedisTestServer.start(port: port)
+    do {
+        try await body()
+    } catch {
+        await restarted.stop()
+        throw error
+    }
+    await restarted.stop()
 }
